@@ -1,0 +1,74 @@
+"""Money: `Decimal` with two places, never `float`.
+
+Amounts are parsed (and refused, never rounded) here, and formatted for the wire here, so that the
+rules live in one place whatever API or form the amount came through.
+"""
+
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+MAX_DIGITS = 19
+DECIMAL_PLACES = 2
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal(10 ** (MAX_DIGITS - DECIMAL_PLACES)) - CENT
+
+currency_code_validator = RegexValidator(
+    r"^[A-Z]{3}$", "Enter an ISO 4217 currency code: three capital letters, e.g. USD."
+)
+
+
+class InvalidAmount(ValueError):
+    """An amount that is not a finite decimal of at most two places within range."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class MoneyField(models.DecimalField):
+    """A `DecimalField(max_digits=19, decimal_places=2)`: the one shape of every stored amount."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("max_digits", MAX_DIGITS)
+        kwargs.setdefault("decimal_places", DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "billing_site.money.MoneyField", args, kwargs
+
+
+def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
+    """Return `value` as a two-place `Decimal`, or raise `InvalidAmount`.
+
+    Accepts `Decimal`, `int` and numeric strings ("125", "125.5", "125.00"). A `float` is refused:
+    JSON numbers must be parsed as `Decimal` at the edge. Booleans are not numbers here. More than
+    two decimal places is refused, not rounded; so is anything not greater than zero (or, with
+    `allow_zero`, less than zero).
+    """
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.") from None
+    if not amount.is_finite():
+        raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise InvalidAmount("AMOUNT_NOT_POSITIVE", "The amount must be greater than zero.")
+    if amount > MAX_AMOUNT:
+        raise InvalidAmount("AMOUNT_TOO_LARGE", "The amount is too large.")
+    if amount != amount.quantize(CENT, rounding=ROUND_DOWN):
+        raise InvalidAmount(
+            "AMOUNT_TOO_PRECISE", "The amount must have at most two decimal places."
+        )
+    return amount.quantize(CENT)
+
+
+def format_amount(amount: Decimal) -> str:
+    """The wire form of an amount: a string with exactly two places, e.g. "125.00"."""
+    return f"{amount.quantize(CENT):f}"

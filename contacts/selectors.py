@@ -1,0 +1,42 @@
+import uuid
+
+from django.db.models import Q
+
+from .credentials import secret_digest
+from .models import Account, AccountRole, ApiCredential
+from .roles import roles_with
+
+
+def account_by_reference(reference: str | int) -> Account | None:
+    """The account whose external number or GUID is `reference` (DocuSign's `{accountId}`)."""
+    text = str(reference).strip()
+    if text.isdigit():
+        lookup = Q(number=int(text))
+    else:
+        try:
+            lookup = Q(guid=uuid.UUID(text))
+        except ValueError:
+            return None
+    return Account.objects.filter(lookup).first()
+
+
+def active_credential_for_secret(secret: str) -> ApiCredential | None:
+    """The unrevoked credential whose secret is `secret`, or None."""
+    return ApiCredential.objects.filter(
+        secret_hash=secret_digest(secret), revoked_at__isnull=True
+    ).first()
+
+
+def has_privilege(*, account_id: int, privilege: str, user=None, credential=None) -> bool:
+    """Whether the staff user or partner credential holds `privilege` on the account.
+
+    Superusers hold every privilege on every account; other users and credentials need a role.
+    """
+    if user is not None and user.is_active and user.is_superuser:
+        return True
+    if user is None and credential is None:
+        return False
+    grantee = Q(user=user) if user is not None else Q(credential=credential)
+    return AccountRole.objects.filter(
+        grantee, account_id=account_id, role__in=roles_with(privilege)
+    ).exists()

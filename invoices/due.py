@@ -1,0 +1,23 @@
+"""When something is past due. One rule, used by every query, page and API.
+
+An invoice is past due once its due date is before today (UTC): due today is not yet late.
+"""
+
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+
+def today() -> datetime.date:
+    return timezone.localdate()  # TIME_ZONE is UTC
+
+
+def past_due_q(as_of: datetime.date | None = None, prefix: str = "") -> Q:
+    """Open invoices whose due date has passed on `as_of` (default: today)."""
+    return Q(**{f"{prefix}status": "open", f"{prefix}due_date__lt": as_of or today()})
+
+
+def days_late(due_date: datetime.date, as_of: datetime.date | None = None) -> int:
+    """Whole days past the due date on `as_of`; 0 when not yet late."""
+    return max(((as_of or today()) - due_date).days, 0)

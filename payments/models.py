@@ -1,0 +1,174 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from billing_site.money import MoneyField
+from contacts.models import Account, ApiCredential, Contact
+from invoices.models import BillingItem, Invoice
+
+from .actors import Channel
+
+
+class TenderType(models.Model):
+    """How money was tendered (Legend's TenderTypeId). Ids are Legend's, so they are entered."""
+
+    id = models.PositiveIntegerField(primary_key=True, help_text="Legend's TenderTypeId.")
+    name = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=True, help_text="Inactive types are refused.")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.name}"
+
+
+class Recorded(models.Model):
+    """Audit fields: through which channel, and by which staff user or partner credential."""
+
+    channel = models.CharField(max_length=16, choices=Channel.choices, editable=False)
+    recorded_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    recorded_by_credential = models.ForeignKey(
+        ApiCredential,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recorded_by_user__isnull=True) | Q(recorded_by_credential__isnull=True),
+                name="%(class)s_one_recorder",
+            ),
+        ]
+
+    @property
+    def recorded_by(self) -> str:
+        return str(self.recorded_by_user or self.recorded_by_credential or "system")
+
+
+class Payment(Recorded):
+    """Money received once, allocated to invoices or billing items. Never edited or deleted."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    amount = MoneyField()
+    currency = models.CharField(max_length=3)
+    payment_date = models.DateTimeField(help_text="When the money was collected.")
+    processed_at = models.DateTimeField(default=timezone.now, help_text="When it was recorded.")
+    tender_type = models.ForeignKey(
+        TenderType, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    description = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(
+        max_length=200, blank=True, help_text="The partner's reference for reconciliation."
+    )
+    authorization_code = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-processed_at", "-pk"]
+        constraints = [
+            *Recorded.Meta.constraints,
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "payment_date"], name="payment_account_date"),
+            models.Index(fields=["contact", "payment_date"], name="payment_contact_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.number}"
+
+    @property
+    def number(self) -> str:
+        """The human-readable payment number, derived from the id (no counter to keep)."""
+        return f"P{self.pk:08d}" if self.pk else ""
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment applied to one invoice or one billing item."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    billing_item = models.ForeignKey(
+        BillingItem, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    amount = MoneyField()
+    reference = models.CharField(max_length=200, blank=True)
+    authorization_code = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["payment", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(invoice__isnull=False, billing_item__isnull=True)
+                | Q(invoice__isnull=True, billing_item__isnull=False),
+                name="allocation_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.payment} to {self.invoice or self.billing_item}"
+
+
+class Reversal(Recorded):
+    """Undoes one payment: every balance it reduced is restored; the payment stays as it was."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="reversal")
+    reason = models.TextField()
+    reversed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reversed_at", "-pk"]
+        constraints = [
+            *Recorded.Meta.constraints,
+            models.CheckConstraint(condition=~Q(reason=""), name="reversal_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reversal of {self.payment}"
+
+
+class WriteDown(Recorded):
+    """Part of a billing item's balance written off by finance."""
+
+    billing_item = models.ForeignKey(
+        BillingItem, on_delete=models.PROTECT, related_name="write_downs"
+    )
+    amount = MoneyField()
+    write_down_date = models.DateTimeField()
+    gl_account_id = models.PositiveIntegerField(
+        "GL account", null=True, blank=True, help_text="The general-ledger account charged."
+    )
+    reason = models.TextField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        constraints = [
+            *Recorded.Meta.constraints,
+            models.CheckConstraint(condition=Q(amount__gt=0), name="write_down_amount_positive"),
+            models.CheckConstraint(condition=~Q(reason=""), name="write_down_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Write-down of {self.amount} on {self.billing_item}"

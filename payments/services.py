@@ -1,0 +1,398 @@
+"""The one place where money moves.
+
+Every balance change happens here, in one transaction, under row locks taken in a fixed order
+(account, invoices, billing items, payment), with every rule checked again under the lock. The
+database constraints on the models refuse whatever slips past: a balance below zero or above its
+amount, an allocation that is not positive, a payment reversed twice.
+
+Balances are written as exact `Decimal` values computed under the lock, one UPDATE per kind of row
+whatever the number of rows, so that a request costs a fixed number of queries.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+
+from billing_site.money import ZERO, InvalidAmount, MoneyField, format_amount, parse_amount
+from contacts.locks import lock_account
+from contacts.models import Contact
+from invoices.due import past_due_q
+from invoices.locks import lock_billing_items, lock_invoices
+from invoices.models import BillingItem, Invoice, InvoiceStatus
+
+from .actors import Actor
+from .errors import (
+    AmountMismatch,
+    AmountOverBalance,
+    DuplicateLine,
+    InvalidPaymentAmount,
+    InvoiceNotPayable,
+    NoLines,
+    NothingToPay,
+    PaymentAlreadyReversed,
+    PaymentNotAllowed,
+    ReasonRequired,
+    TenderTypeNotAvailable,
+)
+from .lines import (
+    AUTHORIZATION_CODE_MAX_LENGTH,
+    BillingLine,
+    LineOutcome,
+    LineRefusal,
+    WriteDownLine,
+)
+from .locks import lock_payment
+from .models import Payment, PaymentAllocation, Reversal, TenderType, WriteDown
+
+
+@dataclass(frozen=True)
+class InvoicesPaid:
+    payment: Payment
+    allocations: list[PaymentAllocation]
+
+
+@dataclass(frozen=True)
+class BillingItemsPaid:
+    """The payment holding the applied lines (None if no line applied), and every line's outcome."""
+
+    payment: Payment | None
+    lines: list[LineOutcome]
+
+    @property
+    def all_applied(self) -> bool:
+        return all(line.is_applied for line in self.lines)
+
+
+@dataclass(frozen=True)
+class BillingItemsWrittenDown:
+    write_downs: list[WriteDown]
+    lines: list[LineOutcome] = field(default_factory=list)
+
+    @property
+    def all_applied(self) -> bool:
+        return all(line.is_applied for line in self.lines)
+
+
+@transaction.atomic
+def invoices_pay(
+    *,
+    account_id: int,
+    amount: object,
+    actor: Actor,
+    invoice_ids: Sequence[int] | None = None,
+    past_due_only: bool = True,
+    settle_in_full: bool = False,
+    payment_date: datetime.datetime | None = None,
+    tender_type_id: int | None = None,
+    description: str = "",
+    reference: str = "",
+    authorization_code: str = "",
+    notes: str = "",
+) -> InvoicesPaid:
+    """Pay an account's open invoices, oldest due date first.
+
+    `invoice_ids` names the invoices (default: all of them); `past_due_only` limits them to the
+    past-due ones. The amount may not exceed what they owe; with `settle_in_full` it must equal it
+    exactly (DocuSign's rule). The last invoice reached may be paid in part.
+    """
+    amount = _payment_amount(amount)
+    account = lock_account(account_id)
+    if actor.is_api and account.api_payments_blocked:
+        raise PaymentNotAllowed(
+            f"Payments over the API are not allowed for account {account.number}."
+        )
+    condition = Q(account_id=account.pk, status=InvoiceStatus.OPEN)
+    if past_due_only:
+        condition &= past_due_q()
+    if invoice_ids is None:
+        invoices = lock_invoices(condition)
+    else:
+        wanted = set(invoice_ids)
+        invoices = lock_invoices(condition & Q(pk__in=wanted))
+        missing = wanted - {invoice.pk for invoice in invoices}
+        if missing:
+            state = "open and past due" if past_due_only else "open"
+            raise InvoiceNotPayable(
+                f"Invoice {', '.join(map(str, sorted(missing)))} is not an {state} invoice "
+                "of this account."
+            )
+    if not invoices:
+        raise NothingToPay(
+            "There is nothing past due to pay." if past_due_only else "Nothing is owed."
+        )
+    invoices.sort(key=lambda invoice: (invoice.due_date, invoice.pk))
+    owed = sum((invoice.balance for invoice in invoices), ZERO)
+    if settle_in_full and amount != owed:
+        raise AmountMismatch(
+            f"The amount {format_amount(amount)} does not match the balance due "
+            f"{format_amount(owed)}.",
+            expected=owed,
+        )
+    if amount > owed:
+        raise AmountOverBalance(
+            f"The amount {format_amount(amount)} is more than the balance due "
+            f"{format_amount(owed)}."
+        )
+    tender_type = _active_tender_type(tender_type_id) if tender_type_id is not None else None
+
+    now = timezone.now()
+    payment = Payment.objects.create(
+        account=account,
+        amount=amount,
+        currency=account.currency,
+        payment_date=payment_date or now,
+        processed_at=now,
+        tender_type=tender_type,
+        description=description,
+        reference=reference,
+        authorization_code=authorization_code,
+        notes=notes,
+        **actor.recorded_by(),
+    )
+    allocations, balances, remaining = [], {}, amount
+    for invoice in invoices:
+        if remaining == 0:
+            break
+        applied = min(remaining, invoice.balance)
+        remaining -= applied
+        balances[invoice.pk] = invoice.balance - applied
+        allocations.append(PaymentAllocation(payment=payment, invoice=invoice, amount=applied))
+    PaymentAllocation.objects.bulk_create(allocations)
+    _write_invoice_balances(balances)
+    return InvoicesPaid(payment=payment, allocations=allocations)
+
+
+@transaction.atomic
+def billing_items_pay(
+    *,
+    contact: Contact,
+    tender_type_id: int,
+    payment_date: datetime.datetime,
+    lines: Sequence[BillingLine],
+    actor: Actor,
+) -> BillingItemsPaid:
+    """Record money collected elsewhere against a contact's billing items, line by line.
+
+    Refused as a whole (nothing applied): no lines, a billing item named twice, an unknown or
+    inactive tender type. Otherwise each valid line is applied and each invalid one is refused on
+    its own; one payment holds the applied lines.
+    """
+    _check_distinct(lines)
+    tender_type = _active_tender_type(tender_type_id)
+    items = lock_billing_items(line.billing_id for line in lines)
+    now = timezone.now()
+    outcomes, applied = [], []
+    for line in lines:
+        item = _contacts_item(items, line.billing_id, contact)
+        if item is not None and len(line.authorization_code) > AUTHORIZATION_CODE_MAX_LENGTH:
+            outcomes.append(
+                _refused(line.billing_id, item, LineRefusal.AUTHORIZATION_CODE_TOO_LONG)
+            )
+            continue
+        amount = _line_amount(line.billing_id, item, line.amount)
+        if isinstance(amount, LineOutcome):
+            outcomes.append(amount)
+            continue
+        item.balance -= amount
+        applied.append((line, item, amount))
+        outcomes.append(
+            LineOutcome(line.billing_id, balance=item.balance, applied=amount, processed_at=now)
+        )
+    if not applied:
+        return BillingItemsPaid(payment=None, lines=outcomes)
+
+    payment = Payment.objects.create(
+        account_id=contact.account_id,
+        contact=contact,
+        amount=sum((amount for _line, _item, amount in applied), ZERO),
+        currency=contact.account.currency,
+        payment_date=payment_date,
+        processed_at=now,
+        tender_type=tender_type,
+        **actor.recorded_by(),
+    )
+    PaymentAllocation.objects.bulk_create(
+        PaymentAllocation(
+            payment=payment,
+            billing_item=item,
+            amount=amount,
+            reference=line.reference,
+            authorization_code=line.authorization_code,
+            notes=line.notes,
+        )
+        for line, item, amount in applied
+    )
+    _write_billing_item_balances({item.pk: item.balance for _line, item, _amount in applied})
+    return BillingItemsPaid(payment=payment, lines=outcomes)
+
+
+@transaction.atomic
+def billing_items_write_down(
+    *,
+    contact: Contact,
+    write_down_date: datetime.datetime,
+    lines: Sequence[WriteDownLine],
+    reason: str,
+    actor: Actor,
+) -> BillingItemsWrittenDown:
+    """Write off part of a contact's billing-item balances, line by line, as `billing_items_pay`."""
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired("A write-down needs a reason.")
+    _check_distinct(lines)
+    items = lock_billing_items(line.billing_id for line in lines)
+    now = timezone.now()
+    outcomes, write_downs = [], []
+    for line in lines:
+        item = _contacts_item(items, line.billing_id, contact)
+        amount = _line_amount(line.billing_id, item, line.amount)
+        if isinstance(amount, LineOutcome):
+            outcomes.append(amount)
+            continue
+        item.balance -= amount
+        write_downs.append(
+            WriteDown(
+                billing_item=item,
+                amount=amount,
+                write_down_date=write_down_date,
+                gl_account_id=line.gl_account_id,
+                reason=reason,
+                recorded_at=now,
+                **actor.recorded_by(),
+            )
+        )
+        outcomes.append(
+            LineOutcome(line.billing_id, balance=item.balance, applied=amount, processed_at=now)
+        )
+    WriteDown.objects.bulk_create(write_downs)
+    _write_billing_item_balances(
+        {wd.billing_item.pk: wd.billing_item.balance for wd in write_downs}
+    )
+    return BillingItemsWrittenDown(write_downs=write_downs, lines=outcomes)
+
+
+@transaction.atomic
+def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
+    """Undo a payment: restore every balance it reduced and record why. The payment stays."""
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired("A reversal needs a reason.")
+    account_id = Payment.objects.values_list("account_id", flat=True).get(pk=payment_id)
+    lock_account(account_id)
+    allocations = list(PaymentAllocation.objects.filter(payment_id=payment_id))
+    invoices = lock_invoices(Q(pk__in={a.invoice_id for a in allocations if a.invoice_id}))
+    items = lock_billing_items(a.billing_item_id for a in allocations if a.billing_item_id)
+    payment = lock_payment(payment_id)
+    if Reversal.objects.filter(payment_id=payment.pk).exists():
+        raise PaymentAlreadyReversed(f"Payment {payment.number} has already been reversed.")
+
+    restored: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+    for allocation in allocations:
+        target = (
+            ("invoice", allocation.invoice_id)
+            if allocation.invoice_id
+            else ("item", allocation.billing_item_id)
+        )
+        restored[target] += allocation.amount
+    _write_invoice_balances(
+        {invoice.pk: invoice.balance + restored[("invoice", invoice.pk)] for invoice in invoices}
+    )
+    _write_billing_item_balances(
+        {pk: item.balance + restored[("item", pk)] for pk, item in items.items()}
+    )
+    return Reversal.objects.create(payment=payment, reason=reason, **actor.recorded_by())
+
+
+# Helpers: rules shared by the flows above. None of them is atomic on its own.
+
+
+def _payment_amount(value: object) -> Decimal:
+    try:
+        return parse_amount(value)
+    except InvalidAmount as error:
+        raise InvalidPaymentAmount(error.message) from None
+
+
+def _active_tender_type(tender_type_id: int) -> TenderType:
+    tender_type = TenderType.objects.filter(pk=tender_type_id, is_active=True).first()
+    if tender_type is None:
+        raise TenderTypeNotAvailable(f"Tender type {tender_type_id} is unknown or inactive.")
+    return tender_type
+
+
+def _check_distinct(lines: Sequence[BillingLine | WriteDownLine]) -> None:
+    if not lines:
+        raise NoLines("At least one billing line is required.")
+    seen: set[int] = set()
+    for line in lines:
+        if line.billing_id in seen:
+            raise DuplicateLine(f"Billing item {line.billing_id} appears more than once.")
+        seen.add(line.billing_id)
+
+
+def _contacts_item(
+    items: dict[int, BillingItem], billing_id: int, contact: Contact
+) -> BillingItem | None:
+    """The locked item if it is the contact's; another contact's item is as good as unknown."""
+    item = items.get(billing_id)
+    return item if item is not None and item.contact_id == contact.pk else None
+
+
+def _refused(
+    billing_id: int, item: BillingItem | None, refusal: LineRefusal, **values
+) -> LineOutcome:
+    return LineOutcome(
+        billing_id,
+        balance=item.balance if item is not None else None,
+        refusal=refusal,
+        message=refusal.value.format(billing_id=billing_id, **values),
+    )
+
+
+def _line_amount(billing_id: int, item: BillingItem | None, raw: object) -> Decimal | LineOutcome:
+    """The line's amount if it can be applied to `item`, else the refused outcome."""
+    if item is None:
+        return _refused(billing_id, None, LineRefusal.NOT_FOUND)
+    try:
+        amount = parse_amount(raw)
+    except InvalidAmount as error:
+        return _refused(billing_id, item, LineRefusal[error.code])
+    if item.balance == 0:
+        return _refused(billing_id, item, LineRefusal.ALREADY_SETTLED)
+    if amount > item.balance:
+        return _refused(
+            billing_id,
+            item,
+            LineRefusal.OVER_BALANCE,
+            amount=format_amount(amount),
+            balance=format_amount(item.balance),
+        )
+    return amount
+
+
+def _cases(values: dict[int, object], output_field: models.Field) -> Case:
+    return Case(
+        *(When(pk=pk, then=Value(value)) for pk, value in values.items()), output_field=output_field
+    )
+
+
+def _write_invoice_balances(balances: dict[int, Decimal]) -> None:
+    """Set each invoice's balance, and its status to match (paid at zero, else open)."""
+    if balances:
+        statuses = {
+            pk: InvoiceStatus.PAID if b == 0 else InvoiceStatus.OPEN for pk, b in balances.items()
+        }
+        Invoice.objects.filter(pk__in=balances).update(
+            balance=_cases(balances, MoneyField()), status=_cases(statuses, models.CharField())
+        )
+
+
+def _write_billing_item_balances(balances: dict[int, Decimal]) -> None:
+    if balances:
+        BillingItem.objects.filter(pk__in=balances).update(balance=_cases(balances, MoneyField()))
