@@ -4,6 +4,7 @@ Amounts are parsed (and refused, never rounded) here, and formatted for the wire
 rules live in one place whatever API or form the amount came through.
 """
 
+import re
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.validators import RegexValidator
@@ -14,6 +15,8 @@ DECIMAL_PLACES = 2
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal(10 ** (MAX_DIGITS - DECIMAL_PLACES)) - CENT
+# What `Decimal()` would take from a string, minus its leniencies ("1_000", non-ASCII digits).
+DECIMAL_STRING = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 currency_code_validator = RegexValidator(
     r"^[A-Z]{3}$", "Enter an ISO 4217 currency code: three capital letters, e.g. USD."
@@ -52,8 +55,12 @@ def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
     """
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
         raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
+    if isinstance(value, str):
+        value = value.strip()
+        if not DECIMAL_STRING.fullmatch(value):
+            raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
     try:
-        amount = Decimal(value.strip() if isinstance(value, str) else value)
+        amount = Decimal(value)
     except InvalidOperation:
         raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.") from None
     if not amount.is_finite():
@@ -66,9 +73,15 @@ def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
         raise InvalidAmount(
             "AMOUNT_TOO_PRECISE", "The amount must have at most two decimal places."
         )
-    return amount.quantize(CENT)
+    return amount.copy_abs().quantize(CENT)  # "-0" is zero: never "-0.00" on the wire
 
 
 def format_amount(amount: Decimal) -> str:
-    """The wire form of an amount: a string with exactly two places, e.g. "125.00"."""
-    return f"{amount.quantize(CENT):f}"
+    """The wire form of an amount: a string with exactly two places, e.g. "125.00".
+
+    Never rounds: an amount with more places is a bug upstream, and is refused loudly.
+    """
+    two_places = amount.quantize(CENT)
+    if two_places != amount:
+        raise ValueError(f"{amount!r} has more than two decimal places.")
+    return f"{two_places:f}"

@@ -20,8 +20,9 @@ def credential_create(
     credential = ApiCredential.objects.create(
         name=name, prefix=secret_prefix(secret), secret_hash=secret_digest(secret)
     )
+    distinct = {account.pk: account for account in accounts}.values()
     AccountRole.objects.bulk_create(
-        AccountRole(account=account, credential=credential, role=role) for account in accounts
+        AccountRole(account=account, credential=credential, role=role) for account in distinct
     )
     return credential, secret
 

@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 
-from billing_site.money import MoneyField
+from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
 
 
@@ -63,8 +63,8 @@ class InvoiceItem(models.Model):
     quantity = models.PositiveIntegerField(default=1)
     unit_price = MoneyField()
     charge_amount = MoneyField()
-    tax_amount = MoneyField(default=0)
-    tax_exempt_amount = MoneyField(default=0)
+    tax_amount = MoneyField(default=ZERO)
+    tax_exempt_amount = MoneyField(default=ZERO)
 
     class Meta:
         ordering = ["invoice", "pk"]

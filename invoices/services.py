@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from billing_site.money import ZERO, parse_amount
 from contacts.models import Account, Contact
 
+from .locks import lock_invoices
 from .models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
 
 
@@ -70,7 +72,10 @@ def invoice_issue(
 @transaction.atomic
 def invoice_void(*, invoice_id: int) -> Invoice:
     """Void an open invoice that nothing has been paid on (reverse its payments first)."""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    locked = lock_invoices(Q(pk=invoice_id))
+    if not locked:
+        raise Invoice.DoesNotExist(f"Invoice {invoice_id} does not exist.")
+    invoice = locked[0]
     if invoice.status != InvoiceStatus.OPEN or invoice.balance != invoice.amount:
         raise InvoiceNotVoidable(
             f"Invoice {invoice.number} cannot be voided: only an open invoice with nothing paid "

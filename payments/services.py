@@ -185,6 +185,9 @@ def billing_items_pay(
     """
     _check_distinct(lines)
     tender_type = _active_tender_type(tender_type_id)
+    # The account first, as every money service: the payment's foreign key to it waits on a
+    # reversal's account lock, which would deadlock with that reversal waiting on these items.
+    account = lock_account(contact.account_id)
     items = lock_billing_items(line.billing_id for line in lines)
     now = timezone.now()
     outcomes, applied = [], []
@@ -208,10 +211,10 @@ def billing_items_pay(
         return BillingItemsPaid(payment=None, lines=outcomes)
 
     payment = Payment.objects.create(
-        account_id=contact.account_id,
+        account=account,
         contact=contact,
         amount=sum((amount for _line, _item, amount in applied), ZERO),
-        currency=contact.account.currency,
+        currency=account.currency,
         payment_date=payment_date,
         processed_at=now,
         tender_type=tender_type,

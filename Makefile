@@ -1,0 +1,38 @@
+# The two commands: `make run` (quick start on SQLite) and `make test` (the suite on PostgreSQL).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run test lint format clean
+
+# The virtual environment, rebuilt when the requirements change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Quick start: DEBUG on, SQLite unless DATABASE_URL is set, demo data and a demo login.
+run: export DEBUG ?= 1
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --demo-login
+	$(BIN)/python manage.py runserver $(HOST)
+
+# The whole suite on PostgreSQL (see scripts/with-postgres). Pass options with PYTEST_ARGS="...".
+test: install
+	scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,61 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from contacts.models import ApiCredential
+from contacts.roles import Role
+from contacts.selectors import account_by_reference
+from contacts.services import credential_create
+
+NAME_MAX_LENGTH = ApiCredential._meta.get_field("name").max_length
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a partner API key with a role on one or more accounts, and print its secret once "
+        "(only a digest is stored)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("name", help="Who uses the key, e.g. 'Acme payments, prod'.")
+        parser.add_argument(
+            "--account",
+            action="append",
+            required=True,
+            metavar="NUMBER_OR_GUID",
+            help="An account the key may act on, by external number or GUID. Repeatable.",
+        )
+        parser.add_argument(
+            "--role",
+            choices=Role.values,
+            default=Role.ADMIN,
+            help="The role granted on each account (default: admin).",
+        )
+        parser.add_argument(
+            "--quiet", action="store_true", help="Print only the secret (for scripts)."
+        )
+
+    def handle(self, *args, **options) -> None:
+        name = options["name"].strip()
+        if not name or len(name) > NAME_MAX_LENGTH:
+            raise CommandError(f"The name must be 1 to {NAME_MAX_LENGTH} characters.")
+        accounts = {}
+        for reference in options["account"]:
+            account = account_by_reference(reference)
+            if account is None:
+                raise CommandError(f"Unknown account {reference!r}: no API key was created.")
+            accounts.setdefault(account.pk, account)
+
+        credential, secret = credential_create(
+            name=name, accounts=accounts.values(), role=options["role"]
+        )
+        if options["quiet"]:
+            self.stdout.write(secret)
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created API credential {credential.pk} {credential.name!r} "
+                f"(prefix {credential.prefix}) with role {options['role']} on:"
+            )
+        )
+        for account in accounts.values():
+            self.stdout.write(f"  {account.number}  {account.guid}  {account.name}")
+        self.stdout.write(f"Secret (shown once, store it now): {secret}")

@@ -1,0 +1,248 @@
+"""Invoices and billing items in the admin, and the invoice side of the account and contact pages.
+
+Balances change only in payments/services.py: here they are read-only, and a new invoice or billing
+item starts with everything owed. payments/admin.py adds the allocations and write-downs.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from billing_site.admin_helpers import (
+    ChangedFieldsOnlyMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    YesNoFilter,
+    adopt,
+)
+from billing_site.money import ZERO, InvalidAmount, MoneyField, parse_amount
+from contacts import admin as contacts_admin
+from contacts.models import Account, Contact
+
+from . import due
+from .models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
+from .services import InvoiceNotVoidable, billing_item_create, invoice_void
+
+
+def clean_money(value):
+    try:
+        return parse_amount(value)
+    except InvalidAmount as error:
+        raise ValidationError(error.message) from None
+
+
+def balance_of(invoices) -> Coalesce:
+    """The summed balance of the account's `invoices`, as an annotation on accounts."""
+    total = (
+        invoices.filter(account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("balance"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(ZERO), output_field=MoneyField())
+
+
+admin.site.unregister(Account)
+
+
+@admin.register(Account)
+class AccountAdmin(contacts_admin.AccountAdmin):
+    list_display = [*contacts_admin.AccountAdmin.list_display, "open_balance", "past_due_balance"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_balance=balance_of(Invoice.objects.filter(status=InvoiceStatus.OPEN)),
+                past_due_balance=balance_of(Invoice.objects.filter(due.past_due_q())),
+            )
+        )
+
+    @admin.display(description="open balance", ordering="open_balance")
+    def open_balance(self, account):
+        return account.open_balance
+
+    @admin.display(description="past due", ordering="past_due_balance")
+    def past_due_balance(self, account):
+        return account.past_due_balance
+
+
+class BillingItemInline(ReadOnlyInline):
+    model = BillingItem
+    fields = ["description", "due_date", "total_amount", "balance"]
+
+
+admin.site.unregister(Contact)
+
+
+@admin.register(Contact)
+class ContactAdmin(contacts_admin.ContactAdmin):
+    inlines = [*contacts_admin.ContactAdmin.inlines, BillingItemInline]
+
+
+class InvoiceForm(forms.ModelForm):
+    def clean_amount(self):
+        return clean_money(self.cleaned_data["amount"])
+
+    def clean(self):
+        cleaned = super().clean()
+        issue_date, due_date = cleaned.get("issue_date"), cleaned.get("due_date")
+        if issue_date and due_date and due_date < issue_date:
+            self.add_error("due_date", "The due date cannot be before the issue date.")
+        return cleaned
+
+
+class PastDueFilter(YesNoFilter):
+    title = "past due"
+    parameter_name = "past_due"
+
+    def condition(self) -> Q:
+        return due.past_due_q()
+
+
+class InvoiceItemInline(ReadOnlyInline):
+    model = InvoiceItem
+    fields = ["charge_name", "quantity", "unit_price", "charge_amount", "tax_amount"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
+    form = InvoiceForm
+    list_display = [
+        "number",
+        "account",
+        "issue_date",
+        "due_date",
+        "amount",
+        "balance",
+        "status",
+        "days_late",
+    ]
+    list_select_related = ["account"]
+    list_filter = ["status", PastDueFilter, "account"]
+    search_fields = ["number", "account__name", "account__number"]
+    date_hierarchy = "due_date"
+    fields = ["account", "number", "issue_date", "due_date", "amount", "balance", "status"]
+    autocomplete_fields = ["account"]
+    inlines = [InvoiceItemInline]
+    actions = ["void_invoices"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["balance", "status"]
+        # Payments are allocated to this account's invoice for this amount.
+        return ["account", "number", "amount", "balance", "status"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []  # nothing to list before it exists
+
+    def get_queryset(self, request):
+        is_past_due = ExpressionWrapper(due.past_due_q(), output_field=BooleanField())
+        return super().get_queryset(request).annotate(is_past_due=is_past_due)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # void it instead
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # Everything is owed; from now on only payments/services.py changes the balance.
+            obj.balance, obj.status = obj.amount, InvoiceStatus.OPEN
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="days late")
+    def days_late(self, invoice):
+        return due.days_late(invoice.due_date) if invoice.is_past_due else 0
+
+    @admin.action(description="Void selected invoices", permissions=["change"])
+    def void_invoices(self, request, queryset):
+        voided = 0
+        for invoice_id in queryset.values_list("pk", flat=True):
+            try:
+                invoice_void(invoice_id=invoice_id)
+            except InvoiceNotVoidable as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+            else:
+                voided += 1
+        if voided:
+            self.message_user(request, f"Voided {voided} invoice(s).", messages.SUCCESS)
+
+
+@admin.register(InvoiceItem)
+class InvoiceItemAdmin(ReadOnlyAdmin):
+    """Lines are issued with their invoice (invoices.services.invoice_issue) and never edited."""
+
+    list_display = ["charge_name", "invoice", "quantity", "unit_price", "charge_amount"]
+    list_select_related = ["invoice"]
+    search_fields = ["charge_name", "invoice__number"]
+    fields = [
+        "invoice",
+        "charge_name",
+        "quantity",
+        "unit_price",
+        "charge_amount",
+        "tax_amount",
+        "tax_exempt_amount",
+    ]
+
+
+class BillingItemForm(forms.ModelForm):
+    def clean_total_amount(self):
+        return clean_money(self.cleaned_data["total_amount"])
+
+
+class SettledFilter(YesNoFilter):
+    title = "settled"
+    parameter_name = "settled"
+
+    def condition(self) -> Q:
+        return Q(balance=0)
+
+
+@admin.register(BillingItem)
+class BillingItemAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
+    form = BillingItemForm
+    list_display = [
+        "id",
+        "contact",
+        "description",
+        "due_date",
+        "total_amount",
+        "balance",
+        "settled",
+    ]
+    list_select_related = ["contact"]
+    list_filter = [SettledFilter, "due_date"]
+    search_fields = ["id__exact", "description", "contact__first_name", "contact__last_name"]
+    fields = ["contact", "description", "due_date", "total_amount", "balance", "created_at"]
+    autocomplete_fields = ["contact"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["balance", "created_at"]
+        return ["contact", "total_amount", "balance", "created_at"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []  # nothing to list before it exists
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # write it down instead
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        item = billing_item_create(
+            contact=obj.contact,
+            description=obj.description,
+            due_date=obj.due_date,
+            total_amount=obj.total_amount,
+        )
+        adopt(obj, item)
+
+    @admin.display(description="settled", boolean=True)
+    def settled(self, item):
+        return item.is_settled

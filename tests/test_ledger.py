@@ -1,0 +1,147 @@
+"""payments.ledger and `manage.py verify_ledger`: stored balances against the movements."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from invoices.models import BillingItem, Invoice, InvoiceStatus
+from payments.actors import SYSTEM
+from payments.ledger import ledger_drift
+from payments.lines import BillingLine, WriteDownLine
+from payments.models import PaymentAllocation
+from payments.services import (
+    billing_items_pay,
+    billing_items_write_down,
+    invoices_pay,
+    payment_reverse,
+)
+from tests.factories import (
+    AccountFactory,
+    BillingItemFactory,
+    ContactFactory,
+    InvoiceFactory,
+    PaymentAllocationFactory,
+    PaymentFactory,
+    TenderTypeFactory,
+    WriteDownFactory,
+    days_ago,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def books():
+    """Invoices and billing items after payments, a write-down and a reversal."""
+    account = AccountFactory()
+    older = InvoiceFactory(account=account, due_date=days_ago(30), amount=Decimal("30.00"))
+    newer = InvoiceFactory(account=account, due_date=days_ago(3), amount=Decimal("50.00"))
+    InvoiceFactory(account=account, status=InvoiceStatus.VOID)
+    reversed_payment = invoices_pay(account_id=account.pk, amount="60.00", actor=SYSTEM).payment
+    payment_reverse(payment_id=reversed_payment.pk, reason="Bounced", actor=SYSTEM)
+    invoice_payment = invoices_pay(account_id=account.pk, amount="45.00", actor=SYSTEM).payment
+
+    contact = ContactFactory(account=account)
+    item = BillingItemFactory(contact=contact, total_amount=Decimal("50.00"))
+    other = BillingItemFactory(contact=contact, total_amount=Decimal("40.00"))
+    items_payment = billing_items_pay(
+        contact=contact,
+        tender_type_id=TenderTypeFactory().pk,
+        payment_date=timezone.now(),
+        lines=[BillingLine(item.pk, "20.00"), BillingLine(other.pk, "40.00")],
+        actor=SYSTEM,
+    ).payment
+    billing_items_write_down(
+        contact=contact,
+        write_down_date=timezone.now(),
+        lines=[WriteDownLine(item.pk, "10.00")],
+        reason="Goodwill",
+        actor=SYSTEM,
+    )
+    return {
+        "older": older,
+        "newer": newer,
+        "item": item,
+        "invoice_payment": invoice_payment,
+        "items_payment": items_payment,
+    }
+
+
+def verify_ledger():
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    return out.getvalue()
+
+
+def drifting_ledger():
+    out = StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("verify_ledger", stdout=out)
+    return str(error.value), out.getvalue().splitlines()
+
+
+def test_the_books_balance_after_payments_write_down_and_reversal(books):
+    balances = [
+        Invoice.objects.get(pk=books["older"].pk).balance,
+        Invoice.objects.get(pk=books["newer"].pk).balance,
+        BillingItem.objects.get(pk=books["item"].pk).balance,
+    ]
+    assert balances == [Decimal("0.00"), Decimal("35.00"), Decimal("20.00")]
+
+    assert verify_ledger() == "Ledger is consistent: no drift.\n"
+
+
+def test_an_invoice_balance_changed_behind_the_service(books):
+    newer = books["newer"]
+    Invoice.objects.filter(pk=newer.pk).update(balance=Decimal("36.00"))
+
+    error, lines = drifting_ledger()
+
+    assert error == "Ledger drift found in 1 row(s)."
+    assert lines == [
+        f"invoice {newer.pk} ({newer.number}): stored 36.00, recomputed 35.00, drift 1.00"
+    ]
+
+
+def test_a_billing_item_balance_changed_behind_the_service(books):
+    item = books["item"]
+    BillingItem.objects.filter(pk=item.pk).update(balance=Decimal("19.99"))
+
+    error, lines = drifting_ledger()
+
+    assert error == "Ledger drift found in 1 row(s)."
+    assert lines == [
+        f"billing item {item.pk} ({item.description}): stored 19.99, recomputed 20.00, drift -0.01"
+    ]
+
+
+def test_an_allocation_changed_behind_the_service(books):
+    payment = books["items_payment"]
+    allocation = payment.allocations.get(billing_item=books["item"])
+    PaymentAllocation.objects.filter(pk=allocation.pk).update(amount=Decimal("25.00"))
+
+    error, lines = drifting_ledger()
+
+    assert error == "Ledger drift found in 2 row(s)."
+    item = books["item"]
+    assert lines == [
+        f"billing item {item.pk} ({item.description}): stored 20.00, recomputed 15.00, drift 5.00",
+        f"payment {payment.pk} ({payment.number}): stored 60.00, recomputed 65.00, drift -5.00",
+    ]
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_ledger_drift_costs_a_fixed_number_of_queries(django_assert_max_num_queries, rows):
+    for _ in range(rows):
+        PaymentAllocationFactory()  # its invoice still owes everything: drift
+        WriteDownFactory(billing_item=BillingItemFactory())  # the item never went down: drift
+        PaymentFactory()  # a payment without allocations: drift
+
+    with django_assert_max_num_queries(3):
+        drifts = ledger_drift()
+
+    assert len(drifts) == 3 * rows
+    assert {drift.kind for drift in drifts} == {"invoice", "billing item", "payment"}
