@@ -1,5 +1,9 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from payments.docusign.errors import page_not_found as docusign_page_not_found
 
 admin.site.site_header = "Billing back office"
 admin.site.site_title = "Billing back office"
@@ -7,4 +11,25 @@ admin.site.index_title = "Accounts, invoices and payments"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
+        name="api-redoc",
+    ),
+    path("", include("payments.docusign.urls")),
 ]
+
+# An unknown path under an API mount answers in that API's error format, not Django's HTML page.
+API_NOT_FOUND = {
+    "/restapi/v2.1/": docusign_page_not_found,
+    "/v2.1/": docusign_page_not_found,
+}
+
+
+def handler404(request, exception):
+    for prefix, view in API_NOT_FOUND.items():
+        if request.path.startswith(prefix):
+            return view(request, exception)
+    return defaults.page_not_found(request, exception)

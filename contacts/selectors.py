@@ -10,7 +10,7 @@ from .roles import roles_with
 def account_by_reference(reference: str | int) -> Account | None:
     """The account whose external number or GUID is `reference` (DocuSign's `{accountId}`)."""
     text = str(reference).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         lookup = Q(number=int(text))
     else:
         try:

@@ -23,6 +23,7 @@ from invoices.models import BillingItem, Invoice
 from .actors import Actor, Channel
 from .errors import PaymentError
 from .models import (
+    IdempotencyRecord,
     Payment,
     PaymentAllocation,
     Reversal,
@@ -282,4 +283,24 @@ class WriteDownAdmin(ReadOnlyAdmin):
         "recorded_at",
         "channel",
         *RECORDERS,
+    ]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    """API responses stored for replay on retries (payments/idempotency.py), for reference."""
+
+    list_display = ["key", "credential", "user", "status_code", "created_at"]
+    list_select_related = ["credential", "user"]
+    list_filter = ["status_code"]
+    search_fields = ["key"]
+    date_hierarchy = "created_at"
+    fields = [
+        "key",
+        "credential",
+        "user",
+        "fingerprint",
+        "status_code",
+        "response_body",
+        "created_at",
     ]

@@ -172,3 +172,50 @@ class WriteDown(Recorded):
 
     def __str__(self) -> str:
         return f"Write-down of {self.amount} on {self.billing_item}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an API request carrying an `Idempotency-Key`, replayed on retries.
+
+    A key belongs to the credential (or staff user) that sent it. The row is inserted and locked
+    in the same transaction that performs the request, so a concurrent retry waits for the first
+    request to finish and then replays its response instead of running again.
+    """
+
+    key = models.CharField(max_length=255)
+    credential = models.ForeignKey(
+        ApiCredential, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(
+        blank=True, help_text="The response data as JSON text, keys and number types as sent."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credential__isnull=True, user__isnull=False)
+                | Q(credential__isnull=False, user__isnull=True),
+                name="idempotency_one_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["credential", "key"],
+                condition=Q(credential__isnull=False),
+                name="idempotency_key_per_credential",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=Q(user__isnull=False),
+                name="idempotency_key_per_user",
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"Idempotency key {self.key}"

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.factories import AccountFactory, AccountRoleFactory
+
 
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
@@ -8,3 +10,22 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# The DocuSign API modules' caller: an account administrator's credential on a EUR account.
+# A module that needs another set-up defines its own `role`.
+
+
+@pytest.fixture
+def role():
+    return AccountRoleFactory(account=AccountFactory(currency="EUR"))
+
+
+@pytest.fixture
+def account(role):
+    return role.account
+
+
+@pytest.fixture
+def credential(role):
+    return role.credential

@@ -12,11 +12,12 @@ from contacts.models import Account, AccountRole, ApiCredential
 from contacts.selectors import active_credential_for_secret
 from invoices.models import BillingItem, Invoice
 from payments.actors import SYSTEM, Channel
-from payments.models import Payment, Reversal
+from payments.models import IdempotencyRecord, Payment, Reversal
 from payments.services import invoices_pay
 from tests.factories import (
     AccountFactory,
     AccountRoleFactory,
+    ApiCredentialFactory,
     BillingItemFactory,
     ContactFactory,
     InvoiceFactory,
@@ -82,6 +83,13 @@ def make_one_of_each(staff):
     AccountRoleFactory(account=invoice.account, user=staff, credential=None)
     item = PaymentAllocationFactory(invoice=None, billing_item=BillingItemFactory()).billing_item
     WriteDownFactory(billing_item=item, channel=Channel.STAFF, recorded_by_user=staff)
+    IdempotencyRecord.objects.create(
+        key=f"key-{item.pk}",
+        credential=ApiCredentialFactory(),
+        fingerprint="0" * 64,
+        status_code=201,
+        response_body=f'{{"paymentId": "{staff_payment.pk}"}}',
+    )
 
 
 def model_of(label):

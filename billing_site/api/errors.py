@@ -1,0 +1,85 @@
+"""Every exception an API view can meet, reduced to one `Problem`; each API renders its own shape.
+
+Views raise `ApiError` for refusals with an API-specific code; DRF's own exceptions (bad
+credentials, malformed JSON, wrong method...) are classified here by kind.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
+
+logger = logging.getLogger("billing_site.api")
+
+
+class ApiError(Exception):
+    """A refusal with its HTTP status and the API's own error code."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+@dataclass(frozen=True)
+class Problem:
+    status: int
+    kind: str
+    message: str
+    details: dict = field(default_factory=dict)
+    code: str | None = None  # set when the view chose the API code itself (ApiError)
+    headers: dict = field(default_factory=dict)
+
+
+KINDS = {
+    exceptions.NotAuthenticated: "authentication",
+    exceptions.AuthenticationFailed: "authentication",
+    exceptions.PermissionDenied: "permission",
+    exceptions.NotFound: "not_found",
+    exceptions.ValidationError: "validation",
+    exceptions.ParseError: "validation",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for name, value in detail.items():
+            if name in {"non_field_errors", "__all__"}:
+                return _first_message(value)
+            return f"{name}: {_first_message(value)}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def problem_for(exc: Exception) -> Problem:
+    """Classify `exc`. Anything unknown is logged and becomes a 500 without internals."""
+    if isinstance(exc, ApiError):
+        return Problem(exc.status, "api", exc.message, exc.details, code=exc.code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    for exception_class, kind in KINDS.items():
+        if isinstance(exc, exception_class):
+            details = exc.detail if isinstance(exc.detail, dict) else {}
+            headers = {}
+            if getattr(exc, "auth_header", None):
+                headers["WWW-Authenticate"] = exc.auth_header
+            if getattr(exc, "wait", None):
+                headers["Retry-After"] = str(int(exc.wait))
+            return Problem(
+                exc.status_code, kind, _first_message(exc.detail), details, headers=headers
+            )
+    if isinstance(exc, exceptions.APIException):
+        return Problem(exc.status_code, "other", _first_message(exc.detail))
+    logger.exception("Unhandled error in an API view", exc_info=exc)
+    return Problem(500, "server", "An internal error occurred. It has been logged.")

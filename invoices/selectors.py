@@ -1,0 +1,50 @@
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from billing_site.money import ZERO, MoneyField
+from contacts.models import Account
+
+from .due import past_due_q, today
+from .models import Invoice, InvoiceStatus
+
+
+@dataclass(frozen=True)
+class PastDueSummary:
+    account: Account
+    account_balance: Decimal
+    past_due_balance: Decimal
+    invoices: list[Invoice]
+
+    @property
+    def payment_allowed(self) -> bool:
+        """A payment can be posted now: something is past due and API payments are not blocked."""
+        return self.past_due_balance > 0 and not self.account.api_payments_blocked
+
+
+def past_due_summary(account: Account, as_of: datetime.date | None = None) -> PastDueSummary:
+    """What the account owes, what of it is past due, and the past-due invoices, oldest first.
+
+    Three queries whatever the number of invoices and items.
+    """
+    as_of = as_of or today()
+    totals = Invoice.objects.filter(account=account, status=InvoiceStatus.OPEN).aggregate(
+        account_balance=Coalesce(Sum("balance"), Value(ZERO), output_field=MoneyField()),
+        past_due_balance=Coalesce(
+            Sum("balance", filter=Q(due_date__lt=as_of)), Value(ZERO), output_field=MoneyField()
+        ),
+    )
+    invoices = list(account_invoices(account).filter(past_due_q(as_of)).order_by("due_date", "pk"))
+    return PastDueSummary(account=account, invoices=invoices, **totals)
+
+
+def account_invoices(account: Account) -> QuerySet[Invoice]:
+    """The account's invoices (void ones left out) with their items, for listing or fetching."""
+    return (
+        Invoice.objects.filter(account=account)
+        .exclude(status=InvoiceStatus.VOID)
+        .prefetch_related("items")
+    )

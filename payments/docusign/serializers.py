@@ -1,0 +1,130 @@
+"""DocuSign's billing models: camelCase names, every value a string (amounts "125.00")."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from billing_site.api.fields import AmountString, BooleanString
+from billing_site.money import DECIMAL_STRING, ZERO
+
+
+class BillingInvoiceItemSerializer(serializers.Serializer):
+    chargeAmount = AmountString(source="charge_amount")
+    chargeName = serializers.CharField(source="charge_name")
+    invoiceItemId = serializers.CharField(source="pk")
+    quantity = serializers.CharField()
+    taxAmount = AmountString(source="tax_amount")
+    taxExemptAmount = AmountString(source="tax_exempt_amount")
+    unitPrice = AmountString(source="unit_price")
+
+
+class BillingInvoiceSerializer(serializers.Serializer):
+    """`billingInvoice`. Needs `view` in its context, to build `invoiceUri` on the same mount."""
+
+    amount = AmountString()
+    balance = AmountString()
+    dueDate = serializers.DateField(source="due_date")
+    invoiceId = serializers.CharField(source="pk")
+    invoiceItems = BillingInvoiceItemSerializer(source="items.all", many=True)
+    invoiceNumber = serializers.CharField(source="number")
+    invoiceUri = serializers.SerializerMethodField()
+    nonTaxableAmount = serializers.SerializerMethodField()
+    pdfAvailable = serializers.SerializerMethodField()
+    taxableAmount = serializers.SerializerMethodField()
+
+    def get_invoiceUri(self, invoice) -> str:
+        # The account's number, whichever form of {accountId} the request used, so that the
+        # same invoice always has the same URI (number and GUID requests give identical bodies).
+        view = self.context["view"]
+        return reverse(
+            f"{view.request.resolver_match.namespace}:billing-invoices-detail",
+            kwargs={"account_id": view.account.number, "pk": invoice.pk},
+        )
+
+    def get_nonTaxableAmount(self, invoice) -> str:
+        return AmountString().to_representation(self._non_taxable(invoice))
+
+    def get_taxableAmount(self, invoice) -> str:
+        charged = sum((item.charge_amount for item in invoice.items.all()), ZERO)
+        return AmountString().to_representation(charged - self._non_taxable(invoice))
+
+    def get_pdfAvailable(self, invoice) -> str:
+        return BooleanString().to_representation(True)
+
+    @staticmethod
+    def _non_taxable(invoice) -> Decimal:
+        return sum((item.tax_exempt_amount for item in invoice.items.all()), ZERO)
+
+
+@extend_schema_serializer(many=False)  # the "list" action answers one summary, not an array
+class BillingInvoicesSummarySerializer(serializers.Serializer):
+    """`billingInvoicesSummary`, from an `invoices.selectors.PastDueSummary`."""
+
+    accountBalance = AmountString(source="account_balance")
+    billingInvoices = BillingInvoiceSerializer(source="invoices", many=True)
+    currencyCode = serializers.CharField(source="account.currency")
+    pastDueBalance = AmountString(source="past_due_balance")
+    paymentAllowed = BooleanString(source="payment_allowed")
+
+
+class BillingPaymentItemSerializer(serializers.Serializer):
+    """`billingPaymentItem`: one payment as listed or fetched."""
+
+    amount = AmountString()
+    description = serializers.SerializerMethodField()
+    paymentDate = serializers.DateTimeField(source="payment_date")
+    paymentId = serializers.CharField(source="pk")
+    paymentNumber = serializers.CharField(source="number")
+
+    def get_description(self, payment) -> str:
+        description = payment.description or f"Payment {payment.number}"
+        if hasattr(payment, "reversal"):
+            return f"{description} (reversed)"
+        return description
+
+
+class BillingPaymentSerializer(serializers.Serializer):
+    """`billingPayment`: the part of a new payment applied to one invoice."""
+
+    amount = AmountString()
+    invoiceId = serializers.CharField(source="invoice_id")
+    paymentId = serializers.CharField(source="payment_id")
+
+
+class BillingPaymentResponseSerializer(serializers.Serializer):
+    billingPayments = BillingPaymentSerializer(source="allocations", many=True)
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}], "example": "125.00"})
+class AmountInput(serializers.Field):
+    """`paymentAmount` as a JSON string or number; must be a decimal number. Whether it is a
+    valid amount (positive, two places, matching what is due) is the money service's call."""
+
+    default_error_messages = {"invalid": 'A decimal number is required, e.g. "125.00".'}
+
+    def to_internal_value(self, data) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
+            self.fail("invalid")
+        if isinstance(data, str):
+            # Decimal() also takes "1_000" and non-ASCII digits; the money rules do not.
+            data = data.strip()
+            if not DECIMAL_STRING.fullmatch(data):
+                self.fail("invalid")
+        try:
+            amount = Decimal(data)
+        except InvalidOperation:
+            self.fail("invalid")
+        if not amount.is_finite():
+            self.fail("invalid")
+        return amount
+
+
+class BillingPaymentRequestSerializer(serializers.Serializer):
+    """`billingPaymentRequest`. `invoiceId` (ours) limits the payment to one past-due invoice."""
+
+    paymentAmount = AmountInput(help_text="Must equal pastDueBalance (or the invoice's balance).")
+    invoiceId = serializers.IntegerField(
+        required=False, min_value=1, help_text="Pay only this past-due invoice, in full."
+    )

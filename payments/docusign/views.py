@@ -1,0 +1,213 @@
+"""The DocuSign-compatible endpoints: each action parses, calls one selector or service, renders.
+
+The same viewsets serve both mounts; `SeedMount` only swaps the envelope, the error shape and the
+extra `id` / `created_at` of a new payment.
+"""
+
+from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from billing_site.api.errors import ApiError
+from billing_site.api.filters import DateRangeFilterSet
+from billing_site.api.pagination import uri_cursor_pagination
+from billing_site.api.parsers import DecimalJSONParser
+from billing_site.api.renderers import EnvelopeJSONRenderer, PDFRenderer
+from contacts.authentication import BearerCredentialAuthentication, request_grantee
+from contacts.permissions import HasAccountPrivilege
+from contacts.roles import Privilege
+from invoices.models import Invoice
+from invoices.pdf import invoice_pdf
+from invoices.selectors import account_invoices, past_due_summary
+
+from ..actors import Actor, Channel
+from ..idempotency import respond_once
+from ..models import Payment
+from ..selectors import account_payments
+from ..services import InvoicesPaid, invoices_pay
+from .errors import restapi_exception_handler, seed_exception_handler
+from .schema import AccountBillingSchema
+from .serializers import (
+    BillingInvoiceSerializer,
+    BillingInvoicesSummarySerializer,
+    BillingPaymentItemSerializer,
+    BillingPaymentRequestSerializer,
+    BillingPaymentResponseSerializer,
+)
+
+
+class PaymentDateRange(DateRangeFilterSet):
+    date_field = "payment_date"
+
+
+class InvoiceDateRange(DateRangeFilterSet):
+    date_field = "issue_date"
+    date_only = True
+
+
+class AccountBillingViewSet(viewsets.GenericViewSet):
+    """Requires credentials of an account administrator of `{accountId}` (a partner key as
+    `Authorization: Bearer <key>`, or a logged-in staff session). All values are strings."""
+
+    authentication_classes = [BearerCredentialAuthentication, SessionAuthentication]
+    permission_classes = [HasAccountPrivilege]
+    required_privilege = Privilege.ACCOUNT_ADMIN
+    parser_classes = [DecimalJSONParser]
+    renderer_classes = [JSONRenderer]
+    lookup_value_regex = "[^/]+"
+    metadata_class = None  # OPTIONS answers with Allow only, not DRF's form description
+    schema = AccountBillingSchema()
+    operation_ids: dict[str, str] = {}
+
+    def get_exception_handler(self):
+        return restapi_exception_handler
+
+    def handle_exception(self, exc):
+        # An error answers in JSON even when a PDF was asked for.
+        if isinstance(getattr(self.request, "accepted_renderer", None), PDFRenderer):
+            self.request.accepted_renderer = self.renderer_classes[0]()
+            self.request.accepted_media_type = self.request.accepted_renderer.media_type
+        return super().handle_exception(exc)
+
+    def payment_created_body(self, paid: InvoicesPaid, body: dict) -> dict:
+        return body
+
+    def lookup_id(self, not_found_code: str, what: str) -> int:
+        value = self.kwargs["pk"]
+        if not (value.isascii() and value.isdigit()):  # "²".isdigit(), but int("²") fails
+            raise ApiError(404, not_found_code, f"{what} {value!r} was not found in this account.")
+        return int(value)
+
+
+class SeedMount:
+    """The seed's envelope: `{"success": true, "data": ...}` and its error shape."""
+
+    renderer_classes = [EnvelopeJSONRenderer]
+    seed_mount = True
+
+    def get_exception_handler(self):
+        return seed_exception_handler
+
+    def payment_created_body(self, paid: InvoicesPaid, body: dict) -> dict:
+        created_at = paid.payment.processed_at.isoformat().replace("+00:00", "Z")
+        return {"id": str(paid.payment.pk), "created_at": created_at, **body}
+
+
+class PastDueInvoicesViewSet(AccountBillingViewSet):
+    operation_ids = {"list": "listInvoicesPastDue"}
+    queryset = Invoice.objects.none()  # for the schema's path types; list() uses the selector
+
+    @extend_schema(
+        summary="Past-due invoices and balances of the account",
+        responses=BillingInvoicesSummarySerializer,
+    )
+    def list(self, request, account_id):
+        summary = past_due_summary(self.account)
+        return Response(
+            BillingInvoicesSummarySerializer(summary, context=self.get_serializer_context()).data
+        )
+
+
+class BillingInvoiceViewSet(AccountBillingViewSet):
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InvoiceDateRange
+    pagination_class = uri_cursor_pagination("billingInvoices")
+    serializer_class = BillingInvoiceSerializer
+    operation_ids = {"list": "listInvoices", "retrieve": "getInvoice"}
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        return [*renderers, PDFRenderer()] if self.action == "retrieve" else renderers
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no account
+            return Invoice.objects.none()
+        return account_invoices(self.account)
+
+    @extend_schema(summary="The account's invoices in a date range")
+    def list(self, request, account_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="One invoice; with Accept: application/pdf, the invoice as a PDF",
+        responses={200: BillingInvoiceSerializer},
+    )
+    def retrieve(self, request, account_id, pk):
+        invoice_id = self.lookup_id("INVOICE_NOT_FOUND", "Invoice")
+        invoice = self.get_queryset().select_related("account").filter(pk=invoice_id).first()
+        if invoice is None:
+            raise ApiError(
+                404, "INVOICE_NOT_FOUND", f"Invoice {pk!r} was not found in this account."
+            )
+        if isinstance(request.accepted_renderer, PDFRenderer):
+            return HttpResponse(
+                invoice_pdf(invoice),
+                content_type="application/pdf",
+                headers={"Content-Disposition": f'inline; filename="invoice-{invoice.pk}.pdf"'},
+            )
+        return Response(self.get_serializer(invoice).data)
+
+
+class BillingPaymentViewSet(AccountBillingViewSet):
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PaymentDateRange
+    pagination_class = uri_cursor_pagination("billingPayments")
+    serializer_class = BillingPaymentItemSerializer
+    operation_ids = {"list": "listPayments", "retrieve": "getPayment", "create": "makePayment"}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no account
+            return Payment.objects.none()
+        return account_payments(self.account)
+
+    @extend_schema(summary="The account's payments in a date range")
+    def list(self, request, account_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(summary="One payment")
+    def retrieve(self, request, account_id, pk):
+        payment_id = self.lookup_id("PAYMENT_NOT_FOUND", "Payment")
+        payment = self.get_queryset().filter(pk=payment_id).first()
+        if payment is None:
+            raise ApiError(
+                404, "PAYMENT_NOT_FOUND", f"Payment {pk!r} was not found in this account."
+            )
+        return Response(self.get_serializer(payment).data)
+
+    @extend_schema(
+        summary="Pay the account's past-due invoices (or one, with invoiceId)",
+        request=BillingPaymentRequestSerializer,
+        responses={
+            201: BillingPaymentResponseSerializer,
+            400: OpenApiResponse(description="Refused; nothing was written."),
+            409: OpenApiResponse(description="Idempotency-Key reused with another request."),
+        },
+    )
+    def create(self, request, account_id):
+        return respond_once(self, request, lambda: self.pay(request))
+
+    def pay(self, request) -> Response:
+        payment_request = BillingPaymentRequestSerializer(data=request.data)
+        payment_request.is_valid(raise_exception=True)
+        invoice_id = payment_request.validated_data.get("invoiceId")
+        paid = invoices_pay(
+            account_id=self.account.pk,
+            amount=payment_request.validated_data["paymentAmount"],
+            actor=Actor(channel=Channel.DOCUSIGN_API, **request_grantee(request)),
+            invoice_ids=None if invoice_id is None else [invoice_id],
+            past_due_only=True,
+            settle_in_full=True,
+        )
+        body = BillingPaymentResponseSerializer(paid).data
+        return Response(self.payment_created_body(paid, body), status=201)
+
+
+def seed_mounted(viewset: type[AccountBillingViewSet]) -> type[AccountBillingViewSet]:
+    """The same viewset on the seed's mount."""
+    return type(f"Seed{viewset.__name__}", (SeedMount, viewset), {})

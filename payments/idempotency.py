@@ -1,0 +1,94 @@
+"""`Idempotency-Key` for the APIs' POSTs (contract section 3), one mechanism for both APIs.
+
+The first response to a key is stored and replayed for any retry with the same method, path and
+body; the same key with another request is refused; two concurrent requests with one key never
+both run, because the record is inserted and locked in the transaction that runs the request.
+Server errors (5xx) are not stored: the key stays free for a retry.
+
+Records are kept until `manage.py purge_idempotency_records` removes them (after 48 hours by
+default; the contract asks for at least 24).
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import transaction
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from contacts.authentication import request_grantee
+
+from .models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyInvalid(Exception):
+    """The header is empty, too long, or not printable ASCII."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was already used for a different request."""
+
+
+def _exact(value):
+    """JSON numbers were parsed as Decimal: keep them exact, and distinct from strings."""
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, default=_exact)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _valid_key(key: str) -> str:
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise IdempotencyKeyInvalid(
+            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."
+        )
+    return key
+
+
+def respond_once(view, request, handle: Callable[[], Response]) -> Response:
+    """Run `handle` once per idempotency key and replay its response for retries.
+
+    `handle` runs in a savepoint; an exception it raises becomes the view's error response (and is
+    stored like any other), so a refused request is refused again, identically, on retry.
+    """
+    if HEADER.lower() not in {name.lower() for name in request.headers}:
+        return handle()
+    key = _valid_key(request.headers[HEADER])
+    owner = request_grantee(request)
+    fingerprint = _fingerprint(request)
+    with transaction.atomic():
+        IdempotencyRecord.objects.bulk_create(
+            [IdempotencyRecord(key=key, fingerprint=fingerprint, **owner)], ignore_conflicts=True
+        )
+        record = IdempotencyRecord.objects.select_for_update().get(key=key, **owner)
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                f"The {HEADER} {key!r} was already used for a different request."
+            )
+        if record.status_code is not None:
+            response = Response(json.loads(record.response_body), status=record.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        try:
+            with transaction.atomic():
+                response = handle()
+        except Exception as exc:  # rendered by the view's own exception handler
+            response = view.handle_exception(exc)
+        if response.status_code >= 500:
+            transaction.set_rollback(True)
+            return response
+        record.status_code = response.status_code
+        # Encoded as DRF renders it, in the same key order, so a replay renders identically.
+        record.response_body = json.dumps(response.data, cls=JSONEncoder)
+        record.save(update_fields=["status_code", "response_body"])
+        return response
