@@ -4,6 +4,7 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from payments.docusign.errors import page_not_found as docusign_page_not_found
+from payments.legend.errors import page_not_found as legend_page_not_found
 
 admin.site.site_header = "Billing back office"
 admin.site.site_title = "Billing back office"
@@ -19,12 +20,14 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("", include("payments.docusign.urls")),
+    path("", include("payments.legend.urls")),
 ]
 
 # An unknown path under an API mount answers in that API's error format, not Django's HTML page.
 API_NOT_FOUND = {
     "/restapi/v2.1/": docusign_page_not_found,
     "/v2.1/": docusign_page_not_found,
+    "/POS/": legend_page_not_found,
 }
 
 

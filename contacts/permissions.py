@@ -1,7 +1,7 @@
 from rest_framework.permissions import BasePermission
 
 from .authentication import request_grantee
-from .selectors import account_by_reference, has_privilege
+from .selectors import account_by_reference, has_privilege, has_privilege_anywhere
 
 
 class HasAccountPrivilege(BasePermission):
@@ -23,3 +23,15 @@ class HasAccountPrivilege(BasePermission):
             return False
         view.account = account
         return True
+
+
+class HasPrivilegeOnSomeAccount(BasePermission):
+    """The caller holds `view.required_privilege` on at least one account. Which account a
+    request touches is known only from its body; the view checks that one too."""
+
+    message = "The API key does not have the permission this operation needs."
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return has_privilege_anywhere(privilege=view.required_privilege, **request_grantee(request))

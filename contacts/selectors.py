@@ -3,7 +3,7 @@ import uuid
 from django.db.models import Q
 
 from .credentials import secret_digest
-from .models import Account, AccountRole, ApiCredential
+from .models import Account, AccountRole, ApiCredential, Contact
 from .roles import roles_with
 
 
@@ -40,3 +40,18 @@ def has_privilege(*, account_id: int, privilege: str, user=None, credential=None
     return AccountRole.objects.filter(
         grantee, account_id=account_id, role__in=roles_with(privilege)
     ).exists()
+
+
+def has_privilege_anywhere(*, privilege: str, user=None, credential=None) -> bool:
+    """Whether the user or credential holds `privilege` on at least one account."""
+    if user is not None and user.is_active and user.is_superuser:
+        return True
+    if user is None and credential is None:
+        return False
+    grantee = Q(user=user) if user is not None else Q(credential=credential)
+    return AccountRole.objects.filter(grantee, role__in=roles_with(privilege)).exists()
+
+
+def contact_by_guid(guid: uuid.UUID) -> Contact | None:
+    """The contact with this GUID (Legend's ContactId), with its account."""
+    return Contact.objects.select_related("account").filter(guid=guid).first()

@@ -6,10 +6,10 @@ from django.db.models import Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
-from contacts.models import Account
+from contacts.models import Account, Contact
 
 from .due import past_due_q, today
-from .models import Invoice, InvoiceStatus
+from .models import BillingItem, Invoice, InvoiceStatus
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,11 @@ def account_invoices(account: Account) -> QuerySet[Invoice]:
         .exclude(status=InvoiceStatus.VOID)
         .prefetch_related("items")
     )
+
+
+def contact_billing_items(
+    contact: Contact, *, outstanding_only: bool = False
+) -> QuerySet[BillingItem]:
+    """The contact's billing items, oldest due first; only those with a balance if asked."""
+    items = BillingItem.objects.filter(contact=contact).order_by("due_date", "pk")
+    return items.filter(balance__gt=0) if outstanding_only else items

@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
 
+from billing_site.api.renderers import dumps_exact, loads_exact
 from contacts.authentication import request_grantee
 
 from .models import IdempotencyRecord
@@ -76,7 +76,7 @@ def respond_once(view, request, handle: Callable[[], Response]) -> Response:
                 f"The {HEADER} {key!r} was already used for a different request."
             )
         if record.status_code is not None:
-            response = Response(json.loads(record.response_body), status=record.status_code)
+            response = Response(loads_exact(record.response_body), status=record.status_code)
             response["Idempotent-Replayed"] = "true"
             return response
         try:
@@ -88,7 +88,8 @@ def respond_once(view, request, handle: Callable[[], Response]) -> Response:
             transaction.set_rollback(True)
             return response
         record.status_code = response.status_code
-        # Encoded as DRF renders it, in the same key order, so a replay renders identically.
-        record.response_body = json.dumps(response.data, cls=JSONEncoder)
+        # Kept as JSON text in the same key order, with exact decimals, so that a replay renders
+        # byte for byte as the first response did.
+        record.response_body = dumps_exact(response.data)
         record.save(update_fields=["status_code", "response_body"])
         return response

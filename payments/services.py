@@ -103,10 +103,8 @@ def invoices_pay(
     """
     amount = _payment_amount(amount)
     account = lock_account(account_id)
-    if actor.is_api and account.api_payments_blocked:
-        raise PaymentNotAllowed(
-            f"Payments over the API are not allowed for account {account.number}."
-        )
+    _check_api_payments_allowed(account, actor)
+
     condition = Q(account_id=account.pk, status=InvoiceStatus.OPEN)
     if past_due_only:
         condition &= past_due_q()
@@ -180,14 +178,16 @@ def billing_items_pay(
     """Record money collected elsewhere against a contact's billing items, line by line.
 
     Refused as a whole (nothing applied): no lines, a billing item named twice, an unknown or
-    inactive tender type. Otherwise each valid line is applied and each invalid one is refused on
-    its own; one payment holds the applied lines.
+    inactive tender type, an account blocked from API payments (for an API actor). Otherwise
+    each valid line is applied and each invalid one is refused on its own; one payment holds
+    the applied lines.
     """
     _check_distinct(lines)
     tender_type = _active_tender_type(tender_type_id)
     # The account first, as every money service: the payment's foreign key to it waits on a
     # reversal's account lock, which would deadlock with that reversal waiting on these items.
     account = lock_account(contact.account_id)
+    _check_api_payments_allowed(account, actor)
     items = lock_billing_items(line.billing_id for line in lines)
     now = timezone.now()
     outcomes, applied = [], []
@@ -320,6 +320,13 @@ def _payment_amount(value: object) -> Decimal:
         return parse_amount(value)
     except InvalidAmount as error:
         raise InvalidPaymentAmount(error.message) from None
+
+
+def _check_api_payments_allowed(account, actor: Actor) -> None:
+    if actor.is_api and account.api_payments_blocked:
+        raise PaymentNotAllowed(
+            f"Payments over the API are not allowed for account {account.number}."
+        )
 
 
 def _active_tender_type(tender_type_id: int) -> TenderType:

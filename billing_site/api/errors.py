@@ -49,15 +49,27 @@ KINDS = {
 }
 
 
-def _first_message(detail) -> str:
+def _first_message(detail, path: str = "") -> str:
+    """The first error in DRF's nested error detail, prefixed with where it is:
+    `paymentAmount: ...`, `BillingPayments[1].Amount: ...`."""
     if isinstance(detail, dict):
         for name, value in detail.items():
-            if name in {"non_field_errors", "__all__"}:
-                return _first_message(value)
-            return f"{name}: {_first_message(value)}"
-    if isinstance(detail, list) and detail:
-        return _first_message(detail[0])
-    return str(detail)
+            if value:
+                inner = path if name in {"non_field_errors", "__all__"} else _join(path, name)
+                return _first_message(value, inner)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)) and value:
+                return _first_message(value, f"{path}[{index}]")
+            if value and not isinstance(value, (dict, list)):
+                return _first_message(value, path)
+    return f"{path}: {detail}" if path else str(detail)
+
+
+def _join(path: str, name) -> str:
+    if isinstance(name, int):  # a list serializer's errors are keyed by index
+        return f"{path}[{name}]"
+    return f"{path}.{name}" if path else name
 
 
 def problem_for(exc: Exception) -> Problem:

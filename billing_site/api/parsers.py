@@ -20,8 +20,16 @@ class DecimalJSONParser(JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        if encoding.lower().replace("-", "") == "utf8":
+            encoding = "utf-8-sig"  # .NET clients may start the body with a byte-order mark
         try:
             text = codecs.getreader(encoding)(stream)
             return json.load(text, parse_float=Decimal, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as error:
             raise ParseError(f"The request body is not valid JSON: {error}") from None
+
+
+class DecimalTextJSONParser(DecimalJSONParser):
+    """The same, for `Content-Type: text/json`, which ASP.NET clients (Legend's) may send."""
+
+    media_type = "text/json"

@@ -1,0 +1,139 @@
+"""Legend's request and response models: PascalCase, amounts as JSON numbers, dates ISO 8601 with
+an offset (.NET's seven fractional digits are accepted)."""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from billing_site.money import DECIMAL_STRING
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class OffsetDateTimeField(serializers.DateTimeField):
+    """Dates out as ISO 8601 with an explicit offset, `2025-11-02T17:38:19.804365+00:00`."""
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return value.astimezone(datetime.UTC).isoformat()
+
+
+@extend_schema_field({"type": "number", "format": "decimal", "example": 2.0})
+class AmountNumberField(serializers.Field):
+    """An amount: a JSON number (or a numeric string); kept exact as `Decimal`. Whether it is a
+    valid amount for the line (positive, two places, within the balance) is the service's call,
+    so that a bad amount refuses only its own line."""
+
+    default_error_messages = {"invalid": "A number is required."}
+
+    def to_internal_value(self, data) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, (int, Decimal, str)):
+            self.fail("invalid")
+        if isinstance(data, str) and not DECIMAL_STRING.fullmatch(data.strip()):
+            self.fail("invalid")
+        try:
+            amount = Decimal(data.strip() if isinstance(data, str) else data)
+        except InvalidOperation:
+            self.fail("invalid")
+        if not amount.is_finite():
+            self.fail("invalid")
+        return amount
+
+    def to_representation(self, value) -> Decimal | None:
+        return value
+
+
+class BillingPaymentLineSerializer(serializers.Serializer):
+    BillingId = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    Amount = AmountNumberField()
+    ThirdPartyReference = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200, default=""
+    )
+    Notes = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=2000, default=""
+    )
+    AuthorizationCode = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        help_text="At most 100 characters; a longer one refuses its line.",
+    )
+
+
+class BillingPaymentsRequestSerializer(serializers.Serializer):
+    ContactId = serializers.UUIDField()
+    PaymentDate = serializers.DateTimeField()
+    TenderTypeId = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    BillingPayments = BillingPaymentLineSerializer(many=True, allow_empty=True)
+
+
+class BillingPaymentResultSerializer(serializers.Serializer):
+    BillingId = serializers.IntegerField()
+    Balance = AmountNumberField()
+    ProcessDate = OffsetDateTimeField(allow_null=True)
+    PaymentDate = OffsetDateTimeField()
+    ErrorMessage = serializers.CharField(allow_null=True)
+
+
+class BillingPaymentsResponseSerializer(serializers.Serializer):
+    ContactId = serializers.UUIDField(allow_null=True)
+    Success = serializers.BooleanField()
+    ErrorMessage = serializers.CharField(allow_null=True)
+    BillingPayments = BillingPaymentResultSerializer(many=True)
+
+
+class BillingWriteDownLineSerializer(serializers.Serializer):
+    BillingId = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    Amount = AmountNumberField()
+    GLAccountId = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
+    )
+
+
+class BillingWriteDownsRequestSerializer(serializers.Serializer):
+    ContactId = serializers.UUIDField()
+    WriteDownDate = serializers.DateTimeField()
+    Notes = serializers.CharField(max_length=2000, help_text="Why: required.")
+    BillingWriteDowns = BillingWriteDownLineSerializer(many=True, allow_empty=True)
+
+
+class BillingWriteDownResultSerializer(serializers.Serializer):
+    BillingId = serializers.IntegerField()
+    Balance = AmountNumberField()
+    ProcessDate = OffsetDateTimeField(allow_null=True)
+    WriteDownDate = OffsetDateTimeField()
+    ErrorMessage = serializers.CharField(allow_null=True)
+
+
+class BillingWriteDownsResponseSerializer(serializers.Serializer):
+    ContactId = serializers.UUIDField(allow_null=True)
+    Success = serializers.BooleanField()
+    ErrorMessage = serializers.CharField(allow_null=True)
+    BillingWriteDowns = BillingWriteDownResultSerializer(many=True)
+
+
+class BillingsQuerySerializer(serializers.Serializer):
+    ContactId = serializers.UUIDField()
+    OutstandingOnly = serializers.BooleanField(required=False, default=False)
+
+
+class BillingSerializer(serializers.Serializer):
+    """A contact's billing item, so a till can see what to pay (ours)."""
+
+    BillingId = serializers.IntegerField(source="pk")
+    Description = serializers.CharField(source="description")
+    DueDate = serializers.DateField(source="due_date")
+    TotalAmount = AmountNumberField(source="total_amount")
+    Balance = AmountNumberField(source="balance")
+
+
+# `many=False`: the `list` action answers this one envelope object, not an array of them.
+@extend_schema_serializer(many=False)
+class BillingsResponseSerializer(serializers.Serializer):
+    ContactId = serializers.UUIDField(allow_null=True)
+    Success = serializers.BooleanField()
+    ErrorMessage = serializers.CharField(allow_null=True)
+    Billings = BillingSerializer(many=True)

@@ -1,0 +1,214 @@
+"""The Legend-compatible endpoints: each action parses, calls one selector or service, renders."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from billing_site.api.parsers import DecimalJSONParser, DecimalTextJSONParser
+from billing_site.api.renderers import ExactNumberJSONRenderer
+from billing_site.money import ZERO
+from contacts.authentication import BearerCredentialAuthentication, request_grantee
+from contacts.models import Contact
+from contacts.permissions import HasPrivilegeOnSomeAccount
+from contacts.roles import Privilege
+from contacts.selectors import contact_by_guid, has_privilege
+from invoices.models import BillingItem
+from invoices.selectors import contact_billing_items
+
+from ..actors import Actor, Channel
+from ..idempotency import respond_once
+from ..lines import BillingLine, LineOutcome, WriteDownLine
+from ..services import billing_items_pay, billing_items_write_down
+from .errors import LegendFailure, legend_exception_handler
+from .serializers import (
+    BillingPaymentsRequestSerializer,
+    BillingPaymentsResponseSerializer,
+    BillingsQuerySerializer,
+    BillingsResponseSerializer,
+    BillingWriteDownsRequestSerializer,
+    BillingWriteDownsResponseSerializer,
+)
+
+
+def failure_responses(serializer) -> dict:
+    """The refusals, answered in the endpoint's own shape with `Success: false`."""
+    described = {
+        400: "Malformed body: not JSON, a missing field, a wrong type.",
+        401: "No or bad credentials.",
+        403: "No permission, or the contact is outside the key's scope.",
+    }
+    return {
+        status: OpenApiResponse(response=serializer, description=description)
+        for status, description in described.items()
+    }
+
+
+class LegendViewSet(viewsets.GenericViewSet):
+    """Legend's POS endpoints. A partner key (`Authorization: Bearer <key>`) or a staff session;
+    the key needs the endpoint's permission on the contact's account."""
+
+    authentication_classes = [BearerCredentialAuthentication, SessionAuthentication]
+    permission_classes = [HasPrivilegeOnSomeAccount]
+    parser_classes = [DecimalJSONParser, DecimalTextJSONParser]
+    renderer_classes = [ExactNumberJSONRenderer]
+    metadata_class = None
+    required_privilege: str
+    lines_key: str  # the list in this endpoint's response, also in its failures
+
+    def get_exception_handler(self):
+        return legend_exception_handler
+
+    def parse(self, serializer_class, data) -> dict:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def contact_in_scope(self, contact_id, *, unknown_status: int = 200) -> Contact:
+        contact = contact_by_guid(contact_id)
+        if contact is None:
+            raise LegendFailure(f"Contact {contact_id} was not found.", status=unknown_status)
+        if not has_privilege(
+            account_id=contact.account_id,
+            privilege=self.required_privilege,
+            **request_grantee(self.request),
+        ):
+            raise PermissionDenied("The contact is outside the API key's scope.")
+        return contact
+
+    def actor(self) -> Actor:
+        return Actor(channel=Channel.LEGEND_API, **request_grantee(self.request))
+
+    @staticmethod
+    def line_result(outcome: LineOutcome) -> dict:
+        return {
+            "BillingId": outcome.billing_id,
+            # An unknown (or another contact's) item has no balance to show: 0, as .NET's
+            # non-nullable decimal expects, with the line's ErrorMessage saying why.
+            "Balance": ZERO if outcome.balance is None else outcome.balance,
+            "ProcessDate": outcome.processed_at,
+            "ErrorMessage": outcome.message,
+        }
+
+
+class BillingPaymentsViewSet(LegendViewSet):
+    required_privilege = Privilege.BILLING_PAYMENT
+    lines_key = "BillingPayments"
+
+    @extend_schema(
+        operation_id="BillingPayments_Post",
+        summary="Record payments collected elsewhere against a contact's billing items",
+        request=BillingPaymentsRequestSerializer,
+        responses={
+            200: BillingPaymentsResponseSerializer,
+            **failure_responses(BillingPaymentsResponseSerializer),
+        },
+    )
+    def create(self, request):
+        return respond_once(self, request, lambda: self.pay(request))
+
+    def pay(self, request) -> Response:
+        body = self.parse(BillingPaymentsRequestSerializer, request.data)
+        contact = self.contact_in_scope(body["ContactId"])
+        result = billing_items_pay(
+            contact=contact,
+            tender_type_id=body["TenderTypeId"],
+            payment_date=body["PaymentDate"],
+            lines=[
+                BillingLine(
+                    billing_id=line["BillingId"],
+                    amount=line["Amount"],
+                    reference=line["ThirdPartyReference"] or "",
+                    notes=line["Notes"] or "",
+                    authorization_code=line["AuthorizationCode"] or "",
+                )
+                for line in body["BillingPayments"]
+            ],
+            actor=self.actor(),
+        )
+        response = {
+            "ContactId": contact.guid,
+            "Success": result.all_applied,
+            "ErrorMessage": None if result.all_applied else "Some lines were not applied.",
+            "BillingPayments": [
+                {**self.line_result(outcome), "PaymentDate": body["PaymentDate"]}
+                for outcome in result.lines
+            ],
+        }
+        return Response(BillingPaymentsResponseSerializer(response).data)
+
+
+class BillingWriteDownsViewSet(LegendViewSet):
+    required_privilege = Privilege.BILLING_WRITE_DOWN
+    lines_key = "BillingWriteDowns"
+
+    @extend_schema(
+        operation_id="BillingWriteDowns_Post",
+        summary="Write off part of a contact's billing-item balances (finance)",
+        request=BillingWriteDownsRequestSerializer,
+        responses={
+            200: BillingWriteDownsResponseSerializer,
+            **failure_responses(BillingWriteDownsResponseSerializer),
+        },
+    )
+    def create(self, request):
+        return respond_once(self, request, lambda: self.write_down(request))
+
+    def write_down(self, request) -> Response:
+        body = self.parse(BillingWriteDownsRequestSerializer, request.data)
+        contact = self.contact_in_scope(body["ContactId"])
+        result = billing_items_write_down(
+            contact=contact,
+            write_down_date=body["WriteDownDate"],
+            lines=[
+                WriteDownLine(
+                    billing_id=line["BillingId"],
+                    amount=line["Amount"],
+                    gl_account_id=line.get("GLAccountId"),
+                )
+                for line in body["BillingWriteDowns"]
+            ],
+            reason=body["Notes"],
+            actor=self.actor(),
+        )
+        response = {
+            "ContactId": contact.guid,
+            "Success": result.all_applied,
+            "ErrorMessage": None if result.all_applied else "Some lines were not applied.",
+            "BillingWriteDowns": [
+                {**self.line_result(outcome), "WriteDownDate": body["WriteDownDate"]}
+                for outcome in result.lines
+            ],
+        }
+        return Response(BillingWriteDownsResponseSerializer(response).data)
+
+
+class BillingsViewSet(LegendViewSet):
+    required_privilege = Privilege.BILLING_PAYMENT
+    lines_key = "Billings"
+    queryset = BillingItem.objects.none()  # for the schema only; list() uses the selector
+
+    @extend_schema(
+        operation_id="Billings_Get",
+        summary="A contact's billing items, so a till can see what to pay",
+        parameters=[BillingsQuerySerializer],
+        responses={
+            200: BillingsResponseSerializer,
+            404: OpenApiResponse(
+                response=BillingsResponseSerializer, description="Unknown contact."
+            ),
+            **failure_responses(BillingsResponseSerializer),
+        },
+    )
+    def list(self, request):
+        query = self.parse(BillingsQuerySerializer, request.query_params)
+        contact = self.contact_in_scope(query["ContactId"], unknown_status=404)
+        items = contact_billing_items(contact, outstanding_only=query["OutstandingOnly"])
+        response = {
+            "ContactId": contact.guid,
+            "Success": True,
+            "ErrorMessage": None,
+            "Billings": items,
+        }
+        return Response(BillingsResponseSerializer(response).data)
