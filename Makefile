@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format bench clean
 
 # The virtual environment, rebuilt when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -25,6 +25,10 @@ run: install
 # The whole suite on PostgreSQL (see scripts/with-postgres). Pass options with PYTEST_ARGS="...".
 test: install
 	scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+
+# The back-office benchmark: 100,000 invoices on PostgreSQL (bench/README.md). BENCH_ARGS="--rebuild".
+bench: install
+	$(BIN)/python bench/backoffice.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -66,7 +66,8 @@ def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
     if not amount.is_finite():
         raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise InvalidAmount("AMOUNT_NOT_POSITIVE", "The amount must be greater than zero.")
+        limit = "must not be negative" if allow_zero else "must be greater than zero"
+        raise InvalidAmount("AMOUNT_NOT_POSITIVE", f"The amount {limit}.")
     if amount > MAX_AMOUNT:
         raise InvalidAmount("AMOUNT_TOO_LARGE", "The amount is too large.")
     if amount != amount.quantize(CENT, rounding=ROUND_DOWN):

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "contacts",
     "invoices",
     "payments",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

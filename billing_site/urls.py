@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from payments.docusign.errors import page_not_found as docusign_page_not_found
@@ -9,9 +10,12 @@ from payments.legend.errors import page_not_found as legend_page_not_found
 admin.site.site_header = "Billing back office"
 admin.site.site_title = "Billing back office"
 admin.site.index_title = "Accounts, invoices and payments"
+admin.site.site_url = "/backoffice/"  # "View site" opens the finance back office
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="backoffice:dashboard"), name="home"),
     path("admin/", admin.site.urls),
+    path("backoffice/", include(("backoffice.urls", "backoffice"), namespace="backoffice")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(

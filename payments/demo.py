@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Prefetch, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -33,7 +34,11 @@ from .services import billing_items_pay, billing_items_write_down, invoices_pay,
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "demo.billing-back-office.example")
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - published on purpose; refused unless DEBUG
+FINANCE_USERNAME = "finance"
+FINANCE_PASSWORD = "finance-password-123"  # noqa: S105 - as DEMO_PASSWORD
+FINANCE_GROUP = "Finance"  # read-only back-office access; made by backoffice's migration
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
+BACKOFFICE_URL = "http://127.0.0.1:8000/backoffice/"
 
 CASH, CHEQUE, CARD, EFT = 1, 2, 3, 8  # Legend's presets, seeded by payments/migrations/0002
 PARTIAL_REFERENCE = "DEMO-PARTIAL-PAYMENT"
@@ -356,13 +361,21 @@ def _history(invoices: dict, items: dict, day: datetime.date, created: Counter) 
 
 
 def demo_login_reset():
-    """Create or reset the staff superuser `demo` with the published password (DEBUG only)."""
+    """Create or reset the staff superuser `demo`, and the read-only staff user `finance` of the
+    Finance group, with their published passwords (DEBUG only). Returns `demo`."""
     if not settings.DEBUG:
         raise DemoLoginRefused("The demo login is only made with DEBUG on.")
-    user, _created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
-    user.email = "demo@example.com"
-    user.is_active = user.is_staff = user.is_superuser = True
-    user.set_password(DEMO_PASSWORD)
+    finance = _login_reset(FINANCE_USERNAME, FINANCE_PASSWORD, superuser=False)
+    finance.groups.set(Group.objects.filter(name=FINANCE_GROUP))
+    return _login_reset(DEMO_USERNAME, DEMO_PASSWORD, superuser=True)
+
+
+def _login_reset(username: str, password: str, *, superuser: bool):
+    user, _created = get_user_model().objects.get_or_create(username=username)
+    user.email = f"{username}@example.com"
+    user.is_active = user.is_staff = True
+    user.is_superuser = superuser
+    user.set_password(password)
     user.save()
     return user
 

@@ -406,3 +406,13 @@ def _write_invoice_balances(balances: dict[int, Decimal]) -> None:
 def _write_billing_item_balances(balances: dict[int, Decimal]) -> None:
     if balances:
         BillingItem.objects.filter(pk__in=balances).update(balance=_cases(balances, MoneyField()))
+
+
+def dry_run(operation, /, **kwargs):
+    """What `operation` (one of the services above) would do now, without doing it: it runs in
+    a transaction that is rolled back. For previews ("this is what will be settled"), so that the
+    preview follows exactly the rules of the real call; refusals are raised as usual."""
+    with transaction.atomic():
+        result = operation(**kwargs)
+        transaction.set_rollback(True)
+    return result

@@ -201,7 +201,7 @@ def test_demo_login_with_debug_creates_and_resets_the_user(db, settings):
     settings.DEBUG = True
 
     output = run("seed_demo", "--demo-login")
-    user = get_user_model().objects.get()
+    user = get_user_model().objects.get(username="demo")
     user.set_password("changed")
     user.is_superuser = False
     user.save()
@@ -213,7 +213,12 @@ def test_demo_login_with_debug_creates_and_resets_the_user(db, settings):
     user = authenticate(username="demo", password=demo.DEMO_PASSWORD)
     assert user is not None
     assert (user.is_staff, user.is_superuser, user.is_active) == (True, True, True)
-    assert get_user_model().objects.count() == 1
+    finance = authenticate(username="finance", password=demo.FINANCE_PASSWORD)
+    assert finance is not None
+    assert (finance.is_staff, finance.is_superuser, finance.is_active) == (True, False, True)
+    assert list(finance.groups.values_list("name", flat=True)) == ["Finance"]
+    assert f"finance / {demo.FINANCE_PASSWORD}" in output
+    assert get_user_model().objects.count() == 2
 
 
 def test_demo_login_in_json(db, settings):

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from invoices.models import Invoice, InvoiceStatus
-from payments.actors import Actor, Channel
+from payments.actors import SYSTEM, Actor, Channel
 from payments.errors import (
     AmountMismatch,
     AmountOverBalance,
@@ -19,7 +19,7 @@ from payments.errors import (
     TenderTypeNotAvailable,
 )
 from payments.models import Payment, PaymentAllocation
-from payments.services import invoices_pay
+from payments.services import dry_run, invoices_pay
 from tests.factories import (
     AccountFactory,
     ApiCredentialFactory,
@@ -312,3 +312,20 @@ def test_an_inactive_or_unknown_tender_type_is_refused(account, invoices, staff,
         invoices_pay(account_id=account.pk, amount="10.00", actor=staff, tender_type_id=tender_id)
 
     assert error.value.message == f"Tender type {tender_id} is unknown or inactive."
+
+
+def test_dry_run_shows_the_settlement_and_writes_nothing():
+    account = AccountFactory()
+    older = InvoiceFactory(account=account, due_date=days_ago(40), amount=Decimal("30.00"))
+    newer = InvoiceFactory(account=account, due_date=days_ago(5), amount=Decimal("50.00"))
+
+    preview = dry_run(invoices_pay, account_id=account.pk, amount="40.00", actor=SYSTEM)
+
+    assert [(a.invoice.pk, a.amount) for a in preview.allocations] == [
+        (older.pk, Decimal("30.00")),
+        (newer.pk, Decimal("10.00")),
+    ]
+    assert not Payment.objects.exists()
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.balance, newer.balance) == (Decimal("30.00"), Decimal("50.00"))

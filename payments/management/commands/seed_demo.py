@@ -19,8 +19,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo-login",
             action="store_true",
-            help=f"Also create or reset the staff superuser '{demo.DEMO_USERNAME}' with a "
-            "published password. Refused unless DEBUG is on.",
+            help=f"Also create or reset the staff superuser '{demo.DEMO_USERNAME}' and the "
+            f"read-only finance user '{demo.FINANCE_USERNAME}' with published passwords. "
+            "Refused unless DEBUG is on.",
         )
 
     def handle(self, *args, **options) -> None:
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         if options["json"]:
             if options["demo_login"]:
                 document["demo_login"] = self._login()
+                document["finance_login"] = self._finance_login()
             self.stdout.write(json.dumps(document, indent=2))
             return
         self._print(created, document)
@@ -43,6 +45,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  URL:      {login['url']}")
             self.stdout.write(f"  Username: {login['username']}")
             self.stdout.write(f"  Password: {login['password']}")
+            finance = self._finance_login()
+            self.stdout.write(
+                f"  Read-only finance login: {finance['username']} / {finance['password']}"
+                f" ({finance['url']})"
+            )
 
     def _print(self, created, document: dict) -> None:
         made = ", ".join(f"{kind} {count}" for kind, count in created.items()) or "nothing"
@@ -59,6 +66,14 @@ class Command(BaseCommand):
         self.stdout.write(f"  {len(contacts)} contacts, {outstanding} outstanding billing items.")
         tender_types = ", ".join(f"{t['id']} {t['name']}" for t in document["tender_types"])
         self.stdout.write(f"  Tender types: {tender_types}.")
+
+    def _finance_login(self) -> dict:
+        return {
+            "demo_only": True,
+            "username": demo.FINANCE_USERNAME,
+            "password": demo.FINANCE_PASSWORD,
+            "url": demo.BACKOFFICE_URL,
+        }
 
     def _login(self) -> dict:
         return {

@@ -1,0 +1,136 @@
+"""The pages that move money: record a payment (account or contact), reverse one.
+
+"Preview" runs the money service in a `dry_run` (rolled back) and shows what it would settle;
+"Record payment" runs it for real. A refusal (`PaymentError`) becomes a form error: the page
+answers 200 with the form, and nothing is written.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+
+from billing_site.money import format_amount
+from contacts.models import Account, Contact
+from invoices.selectors import contact_billing_items, past_due_summary
+from payments.errors import PaymentError
+from payments.services import billing_items_pay, dry_run, invoices_pay, payment_reverse
+
+from .access import RecordPaymentMixin, ReversePaymentMixin
+from .forms import AccountPayForm, ContactPayForm, ReverseForm
+from .selectors import payment_with_allocations
+from .settlement import billing_item_rows, invoices_settlement
+
+CONFIRM = "confirm"  # the "Record payment" button's value; anything else previews
+
+
+def recorded(payment) -> str:
+    return f"Recorded payment {payment.number}: {format_amount(payment.amount)} {payment.currency}."
+
+
+class AccountPayView(RecordPaymentMixin, View):
+    template = "backoffice/account_pay.html"
+
+    def get(self, request, pk: int):
+        summary = past_due_summary(get_object_or_404(Account, pk=pk))
+        form = AccountPayForm(invoices=summary.invoices)
+        return self.render(self.template, summary=summary, form=form)
+
+    def post(self, request, pk: int):
+        summary = past_due_summary(get_object_or_404(Account, pk=pk))
+        form = AccountPayForm(request.POST, invoices=summary.invoices)
+        settlement = None
+        if form.is_valid():
+            payment = {
+                "account_id": summary.account.pk,
+                "amount": form.cleaned_data["amount"],
+                "invoice_ids": form.cleaned_data["invoices"],
+                "past_due_only": True,
+                "actor": self.actor(),
+            }
+            try:
+                if request.POST.get("action") == CONFIRM:
+                    paid = invoices_pay(**payment)
+                    messages.success(request, recorded(paid.payment))
+                    return redirect("backoffice:account", pk=summary.account.pk)
+                settlement = invoices_settlement(dry_run(invoices_pay, **payment))
+            except PaymentError as refusal:
+                form.add_error(None, refusal.message)
+        return self.render(self.template, summary=summary, form=form, settlement=settlement)
+
+
+class ContactPayView(RecordPaymentMixin, View):
+    template = "backoffice/contact_pay.html"
+
+    def get(self, request, pk: int):
+        contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
+        form = ContactPayForm(items=list(contact_billing_items(contact, outstanding_only=True)))
+        return self.render(self.template, contact=contact, form=form, rows=billing_item_rows(form))
+
+    def post(self, request, pk: int):
+        contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
+        items = list(contact_billing_items(contact, outstanding_only=True))
+        form = ContactPayForm(request.POST, items=items)
+        paid = None
+        if form.is_valid():
+            payment = {
+                "contact": contact,
+                "tender_type_id": form.cleaned_data["tender_type"].pk,
+                "payment_date": form.cleaned_data["payment_date"],
+                "lines": form.cleaned_data["lines"],
+                "actor": self.actor(),
+            }
+            try:
+                if request.POST.get("action") == CONFIRM:
+                    paid = billing_items_pay(**payment)
+                    if paid.payment is not None:
+                        self._report(paid)
+                        return redirect("backoffice:contact", pk=contact.pk)
+                    form.add_error(None, "No line could be applied: nothing was recorded.")
+                else:
+                    paid = dry_run(billing_items_pay, **payment)
+            except PaymentError as refusal:
+                form.add_error(None, refusal.message)
+        return self.render(
+            self.template,
+            contact=contact,
+            form=form,
+            rows=billing_item_rows(form, paid),
+            paid=paid,
+        )
+
+    def _report(self, paid) -> None:
+        messages.success(self.request, recorded(paid.payment))
+        for line in paid.lines:
+            if not line.is_applied:
+                messages.error(self.request, f"Not applied: {line.message}")
+
+
+class PaymentReverseView(ReversePaymentMixin, View):
+    template = "backoffice/payment_reverse.html"
+
+    def get(self, request, pk: int):
+        payment = self._payment(pk)
+        return self.render(self.template, payment=payment, form=ReverseForm())
+
+    def post(self, request, pk: int):
+        payment = self._payment(pk)
+        form = ReverseForm(request.POST)
+        if form.is_valid():
+            try:
+                payment_reverse(
+                    payment_id=payment.pk, reason=form.cleaned_data["reason"], actor=self.actor()
+                )
+            except PaymentError as refusal:
+                form.add_error(None, refusal.message)
+            else:
+                messages.success(request, f"Reversed payment {payment.number}.")
+                return redirect("backoffice:account", pk=payment.account_id)
+        return self.render(self.template, payment=payment, form=form)
+
+    @staticmethod
+    def _payment(pk: int):
+        payment = payment_with_allocations(pk)
+        if payment is None:
+            raise Http404("No such payment.")
+        return payment

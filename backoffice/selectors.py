@@ -1,0 +1,98 @@
+"""The reads behind the back-office pages, composed from the apps' selectors.
+
+Each costs a fixed number of queries whatever the number of rows: related rows are joined
+(`select_related`) or fetched in one query per kind (`prefetch_related`), sums are aggregates.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from billing_site.money import ZERO, MoneyField
+from contacts.models import Account, Contact
+from invoices.due import past_due_q, today
+from invoices.models import BillingItem, Invoice
+from invoices.selectors import (
+    PastDueSummary,
+    account_invoices,
+    contact_billing_items,
+    past_due_summary,
+)
+from payments.models import Payment, PaymentAllocation, Reversal, WriteDown
+from payments.selectors import account_payments
+
+
+def past_due_invoices() -> QuerySet[Invoice]:
+    """Every past-due invoice (as of today) with its account, for the list and its exports."""
+    return Invoice.objects.filter(past_due_q()).select_related("account")
+
+
+def with_allocations(payments: QuerySet[Payment]) -> QuerySet[Payment]:
+    """Payments with their reversal, tender type, recorder and allocations (and their targets)."""
+    allocations = PaymentAllocation.objects.select_related("invoice", "billing_item").order_by("pk")
+    return payments.select_related(
+        "reversal", "tender_type", "contact", "recorded_by_user", "recorded_by_credential"
+    ).prefetch_related(Prefetch("allocations", allocations))
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    summary: PastDueSummary  # the account, its balance, past-due balance and past-due invoices
+    invoices: list[Invoice]
+    payments: list[Payment]
+    reversals: list[Reversal]
+    contacts: list[Contact]
+
+
+def account_overview(account: Account) -> AccountOverview:
+    return AccountOverview(
+        summary=past_due_summary(account),
+        invoices=list(account_invoices(account).prefetch_related(None).order_by("due_date", "pk")),
+        payments=list(with_allocations(account_payments(account))),
+        reversals=list(
+            Reversal.objects.filter(payment__account=account).select_related(
+                "payment", "recorded_by_user", "recorded_by_credential"
+            )
+        ),
+        contacts=list(account.contacts.all()),
+    )
+
+
+@dataclass(frozen=True)
+class ContactOverview:
+    contact: Contact
+    balance: Decimal  # what the contact's billing items still owe
+    past_due_balance: Decimal  # of which due before today
+    billing_items: list[BillingItem]
+    payments: list[Payment]
+    write_downs: list[WriteDown]
+
+
+def contact_overview(contact: Contact) -> ContactOverview:
+    items = contact_billing_items(contact)
+    money = MoneyField()
+    totals = items.aggregate(
+        owed=Coalesce(Sum("balance"), Value(ZERO), output_field=money),
+        late=Coalesce(
+            Sum("balance", filter=Q(due_date__lt=today())), Value(ZERO), output_field=money
+        ),
+    )
+    return ContactOverview(
+        contact=contact,
+        balance=totals["owed"],
+        past_due_balance=totals["late"],
+        billing_items=list(items),
+        payments=list(with_allocations(Payment.objects.filter(contact=contact))),
+        write_downs=list(
+            WriteDown.objects.filter(billing_item__contact=contact).select_related(
+                "billing_item", "recorded_by_user", "recorded_by_credential"
+            )
+        ),
+    )
+
+
+def payment_with_allocations(payment_id: int) -> Payment | None:
+    """One payment with its account, reversal and allocations, or None."""
+    return with_allocations(Payment.objects.filter(pk=payment_id)).select_related("account").first()

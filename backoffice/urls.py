@@ -1,0 +1,21 @@
+"""Included by billing_site/urls.py under /backoffice/ in the "backoffice" namespace."""
+
+from django.urls import path
+
+from . import exports, payment_views, views
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("past-due/", views.PastDueView.as_view(), name="past-due"),
+    path("past-due/export.csv", exports.PastDueCsvView.as_view(), name="past-due-csv"),
+    path("past-due/export.xlsx", exports.PastDueXlsxView.as_view(), name="past-due-xlsx"),
+    path("accounts/<int:pk>/", views.AccountView.as_view(), name="account"),
+    path("accounts/<int:pk>/pay/", payment_views.AccountPayView.as_view(), name="account-pay"),
+    path("contacts/<int:pk>/", views.ContactView.as_view(), name="contact"),
+    path("contacts/<int:pk>/pay/", payment_views.ContactPayView.as_view(), name="contact-pay"),
+    path(
+        "payments/<int:pk>/reverse/",
+        payment_views.PaymentReverseView.as_view(),
+        name="payment-reverse",
+    ),
+]

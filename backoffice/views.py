@@ -1,0 +1,59 @@
+"""The read-only pages: dashboard, past-due list, account and contact pages.
+
+Each parses its input, calls one selector and renders; exports.py serves the past-due list as
+files and payment_views.py the pages that move money.
+"""
+
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
+from django.views import View
+
+from contacts.models import Account, Contact
+from payments.selectors import receivables_on
+
+from .access import StaffPageMixin
+from .charts import BUCKET_LABELS, ageing_chart
+from .filters import past_due_listing
+from .forms import AsOfForm
+from .selectors import account_overview, contact_overview
+
+PAGE_SIZE = 50
+
+
+class DashboardView(StaffPageMixin, View):
+    def get(self, request):
+        form = AsOfForm(request.GET or None)
+        as_of = form.as_of_date()
+        receivables = receivables_on(as_of) if as_of else []
+        return self.render(
+            "backoffice/dashboard.html",
+            form=form,
+            as_of=as_of,
+            receivables=receivables,
+            bucket_labels=BUCKET_LABELS,
+            chart=ageing_chart(receivables),
+        )
+
+
+class PastDueView(StaffPageMixin, View):
+    def get(self, request):
+        listing = past_due_listing(request.GET)
+        page = Paginator(listing.invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+        return self.render(
+            "backoffice/past_due.html",
+            listing=listing,
+            page=page,
+            page_range=page.paginator.get_elided_page_range(page.number),
+        )
+
+
+class AccountView(StaffPageMixin, View):
+    def get(self, request, pk: int):
+        account = get_object_or_404(Account, pk=pk)
+        return self.render("backoffice/account.html", overview=account_overview(account))
+
+
+class ContactView(StaffPageMixin, View):
+    def get(self, request, pk: int):
+        contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
+        return self.render("backoffice/contact.html", overview=contact_overview(contact))

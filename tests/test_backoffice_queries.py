@@ -1,0 +1,171 @@
+"""Every back-office page costs a fixed number of queries, whatever the number of rows.
+
+Each page is requested on a small and on a large data set; both must stay within the page's
+budget, and cost exactly the same. The user is a staff member with permissions (not a superuser),
+so the permission checks are counted too.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from payments.actors import SYSTEM
+from payments.lines import BillingLine
+from payments.models import Payment
+from payments.services import billing_items_pay, invoices_pay, payment_reverse
+from tests.backoffice_pages import cashier_user
+from tests.factories import (
+    AccountFactory,
+    BillingItemFactory,
+    ContactFactory,
+    InvoiceFactory,
+    WriteDownFactory,
+    days_ago,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Session and user (2), the user's and its groups' permissions (2), then the page's own.
+BUDGETS = {
+    "dashboard": 6,
+    "dashboard-as-of": 6,
+    "past-due": 7,
+    "past-due-filtered": 8,
+    "past-due-csv": 5,
+    "past-due-xlsx": 5,
+    "account": 13,
+    "contact": 10,
+    "account-pay": 8,
+    "account-pay-preview": 18,  # the service's own queries, in a savepoint rolled back
+    "account-pay-confirm": 15,
+    "contact-pay": 7,
+    "contact-pay-preview": 19,
+    "contact-pay-confirm": 15,
+    "payment-reverse": 6,
+    "payment-reverse-confirm": 16,
+}
+
+
+def populate(scale: int):
+    """`scale` accounts like the first, whose rows grow with `scale` too."""
+    first = None
+    for _ in range(scale):
+        account = AccountFactory(currency="USD")
+        first = first or account
+        for day in range(6 * scale):
+            InvoiceFactory(account=account, due_date=days_ago(day * 13 - 10), amount=Decimal("100"))
+        contact = ContactFactory(account=account)
+        items = [
+            BillingItemFactory(contact=contact, due_date=days_ago(day * 9 - 5))
+            for day in range(4 * scale)
+        ]
+        for _ in range(2 * scale):
+            invoices_pay(account_id=account.pk, amount="150.00", actor=SYSTEM)
+            billing_items_pay(
+                contact=contact,
+                tender_type_id=1,
+                payment_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+                lines=[BillingLine(item.pk, "5.00") for item in items[:3]],
+                actor=SYSTEM,
+            )
+        for payment in Payment.objects.filter(account=account)[: scale + 1]:
+            payment_reverse(payment_id=payment.pk, reason="Bounced", actor=SYSTEM)
+        for item in items[:scale]:
+            WriteDownFactory(billing_item=item, amount=Decimal("1.00"))
+    contact = first.contacts.get()
+    return {
+        "account": first,
+        "contact": contact,
+        "payment": Payment.objects.filter(account=first, reversal__isnull=True).first(),
+        "past_due": list(
+            first.invoices.filter(status="open", due_date__lt=days_ago(0)).values_list(
+                "pk", flat=True
+            )
+        ),
+        "items": list(contact.billing_items.filter(balance__gt=0).values_list("pk", flat=True)),
+    }
+
+
+def requests(rows) -> dict:
+    account, contact = rows["account"].pk, rows["contact"].pk
+    amounts = {f"amount_{pk}": "1.00" for pk in rows["items"]}
+    return {
+        "dashboard": ("get", "/backoffice/", {}),
+        "dashboard-as-of": ("get", "/backoffice/", {"as_of": days_ago(40).isoformat()}),
+        "past-due": ("get", "/backoffice/past-due/", {"sort": "-balance"}),
+        "past-due-filtered": (
+            "get",
+            "/backoffice/past-due/",
+            {"account": account, "bucket": "31-60", "min_balance": "1", "page": "1"},
+        ),
+        "past-due-csv": ("get", "/backoffice/past-due/export.csv", {"sort": "account"}),
+        "past-due-xlsx": ("get", "/backoffice/past-due/export.xlsx", {"sort": "account"}),
+        "account": ("get", f"/backoffice/accounts/{account}/", {}),
+        "contact": ("get", f"/backoffice/contacts/{contact}/", {}),
+        "account-pay": ("get", f"/backoffice/accounts/{account}/pay/", {}),
+        "account-pay-preview": (
+            "post",
+            f"/backoffice/accounts/{account}/pay/",
+            {"invoices": rows["past_due"], "action": "preview"},
+        ),
+        "contact-pay": ("get", f"/backoffice/contacts/{contact}/pay/", {}),
+        "contact-pay-preview": (
+            "post",
+            f"/backoffice/contacts/{contact}/pay/",
+            {"tender_type": 1, "payment_date": "2026-02-01", "action": "preview", **amounts},
+        ),
+        "payment-reverse": ("get", f"/backoffice/payments/{rows['payment'].pk}/reverse/", {}),
+        "account-pay-confirm": (
+            "post",
+            f"/backoffice/accounts/{account}/pay/",
+            {"invoices": rows["past_due"], "amount": "1.00", "action": "confirm"},
+        ),
+        "contact-pay-confirm": (
+            "post",
+            f"/backoffice/contacts/{contact}/pay/",
+            {"tender_type": 1, "payment_date": "2026-02-01", "action": "confirm", **amounts},
+        ),
+        "payment-reverse-confirm": (
+            "post",
+            f"/backoffice/payments/{rows['payment'].pk}/reverse/",
+            {"reason": "Bounced"},
+        ),
+    }
+
+
+def cost(client, method: str, url: str, data: dict) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, data)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code in (200, 302), (url, response.status_code)
+    return len(queries)
+
+
+@pytest.fixture
+def client(client):
+    client.force_login(cashier_user())
+    return client
+
+
+def costs(client, scale: int) -> dict[str, int]:
+    rows = populate(scale)
+    return {name: cost(client, *request) for name, request in requests(rows).items()}
+
+
+def test_every_page_costs_the_same_few_queries_for_few_or_many_rows(
+    client, django_assert_max_num_queries
+):
+    small = costs(client, 1)
+    large = costs(client, 6)
+
+    assert large == small
+    for name, request in requests(populate(2)).items():
+        with django_assert_max_num_queries(BUDGETS[name]):
+            response = getattr(client, request[0])(request[1], request[2])
+            if response.streaming:
+                b"".join(response.streaming_content)
+    assert small == BUDGETS
