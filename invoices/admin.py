@@ -23,7 +23,7 @@ from contacts.models import Account, Contact
 
 from . import due
 from .models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
-from .services import InvoiceNotVoidable, billing_item_create, invoice_void
+from .services import InvoiceNotVoidable, billing_item_create, invoice_issue, invoice_void
 
 
 def clean_money(value):
@@ -148,10 +148,17 @@ class InvoiceAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
         return False  # void it instead
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            # Everything is owed; from now on only payments/services.py changes the balance.
-            obj.balance, obj.status = obj.amount, InvoiceStatus.OPEN
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        invoice = invoice_issue(
+            account=obj.account,
+            number=obj.number,
+            issue_date=obj.issue_date,
+            due_date=obj.due_date,
+            amount=obj.amount,
+        )
+        adopt(obj, invoice)
 
     @admin.display(description="days late")
     def days_late(self, invoice):

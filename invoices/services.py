@@ -39,12 +39,18 @@ def invoice_issue(
     number: str,
     issue_date: datetime.date,
     due_date: datetime.date,
-    lines: Sequence[InvoiceLine],
+    lines: Sequence[InvoiceLine] = (),
+    amount: Decimal | None = None,
 ) -> Invoice:
-    """Issue an invoice for `lines`; its amount is their charges plus tax, all of it owed."""
-    if not lines:
-        raise ValueError("An invoice needs at least one line.")
-    amount = parse_amount(sum((line.charge_amount + line.tax_amount for line in lines), ZERO))
+    """Issue an invoice, all of it owed: for `lines` (its amount is their charges plus tax), or
+    for `amount` alone (staff entering an invoice without its lines)."""
+    if lines and amount is not None:
+        raise ValueError("Give the lines or the amount, not both.")
+    if lines:
+        amount = sum((line.charge_amount + line.tax_amount for line in lines), ZERO)
+    elif amount is None:
+        raise ValueError("An invoice needs lines or an amount.")
+    amount = parse_amount(amount)
     invoice = Invoice.objects.create(
         account=account,
         number=number,

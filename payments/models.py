@@ -85,6 +85,9 @@ class Payment(Recorded):
         constraints = [
             *Recorded.Meta.constraints,
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payment_currency_iso4217"
+            ),
         ]
         indexes = [
             models.Index(fields=["account", "payment_date"], name="payment_account_date"),

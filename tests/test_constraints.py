@@ -144,3 +144,10 @@ def test_account_currency_is_an_iso_4217_code(currency):
     refused(lambda: AccountFactory(currency=currency))
 
     assert Account.objects.get(pk=account.pk).currency == "USD"
+
+
+def test_a_payment_currency_must_be_an_iso_4217_code():
+    payment = PaymentFactory()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(currency="us$")
