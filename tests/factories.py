@@ -16,7 +16,14 @@ from contacts.models import Account, AccountRole, ApiCredential, Contact
 from contacts.roles import Role
 from invoices.models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
 from payments.actors import Channel
-from payments.models import Payment, PaymentAllocation, Reversal, TenderType, WriteDown
+from payments.models import (
+    IdempotencyRecord,
+    Payment,
+    PaymentAllocation,
+    Reversal,
+    TenderType,
+    WriteDown,
+)
 
 
 def days_ago(days: int) -> datetime.date:
@@ -173,3 +180,16 @@ class WriteDownFactory(factory.django.DjangoModelFactory):
     write_down_date = factory.LazyFunction(timezone.now)
     reason = "Goodwill"
     channel = Channel.SYSTEM
+
+
+class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
+    """A stored answer to a request made with an Idempotency-Key."""
+
+    class Meta:
+        model = IdempotencyRecord
+
+    key = factory.Sequence(lambda n: f"key-{n}")
+    credential = factory.SubFactory(ApiCredentialFactory)
+    fingerprint = "0" * 64
+    status_code = 201
+    response_body = "{}"

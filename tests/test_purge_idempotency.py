@@ -6,19 +6,14 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from payments.models import IdempotencyRecord
-from tests.factories import ApiCredentialFactory
+from tests.factories import IdempotencyRecordFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def record(key: str, hours_old: int) -> IdempotencyRecord:
-    return IdempotencyRecord.objects.create(
-        key=key,
-        credential=ApiCredentialFactory(),
-        fingerprint="0" * 64,
-        status_code=201,
-        response_body="{}",
-        created_at=timezone.now() - datetime.timedelta(hours=hours_old),
+    return IdempotencyRecordFactory(
+        key=key, created_at=timezone.now() - datetime.timedelta(hours=hours_old)
     )
 
 
