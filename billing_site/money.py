@@ -45,26 +45,36 @@ class MoneyField(models.DecimalField):
         return name, "billing_site.money.MoneyField", args, kwargs
 
 
-def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
-    """Return `value` as a two-place `Decimal`, or raise `InvalidAmount`.
+def parse_decimal(value: object) -> Decimal:
+    """`value` as an exact `Decimal` if it is a finite decimal number, else `InvalidAmount`.
 
-    Accepts `Decimal`, `int` and numeric strings ("125", "125.5", "125.00"). A `float` is refused:
-    JSON numbers must be parsed as `Decimal` at the edge. Booleans are not numbers here. More than
-    two decimal places is refused, not rounded; so is anything not greater than zero (or, with
-    `allow_zero`, less than zero).
+    Accepts `Decimal`, `int` and plain ASCII numeric strings ("125", "-1.5", "1e3"). A `float`
+    is refused: JSON numbers must be parsed as `Decimal` at the edge. Booleans are not numbers
+    here, and neither are the strings `Decimal()` is lenient with ("1_000", non-ASCII digits).
     """
+    not_a_number = InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
-        raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
+        raise not_a_number
     if isinstance(value, str):
         value = value.strip()
         if not DECIMAL_STRING.fullmatch(value):
-            raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
+            raise not_a_number
     try:
-        amount = Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
-        raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.") from None
-    if not amount.is_finite():
-        raise InvalidAmount("AMOUNT_NOT_A_NUMBER", "The amount must be a decimal number.")
+        raise not_a_number from None
+    if not number.is_finite():
+        raise not_a_number
+    return number
+
+
+def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
+    """Return `value` as a two-place `Decimal`, or raise `InvalidAmount`.
+
+    `value` must be a decimal number (`parse_decimal`). More than two decimal places is refused,
+    not rounded; so is anything not greater than zero (or, with `allow_zero`, less than zero).
+    """
+    amount = parse_decimal(value)
     if amount < 0 or (amount == 0 and not allow_zero):
         limit = "must not be negative" if allow_zero else "must be greater than zero"
         raise InvalidAmount("AMOUNT_NOT_POSITIVE", f"The amount {limit}.")

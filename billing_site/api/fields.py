@@ -1,7 +1,9 @@
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing_site.money import format_amount
+from billing_site.money import InvalidAmount, format_amount, parse_decimal
 
 
 @extend_schema_field({"type": "string", "example": "125.00"})
@@ -18,3 +20,19 @@ class BooleanString(serializers.Field):
 
     def to_representation(self, value) -> str:
         return "true" if value else "false"
+
+
+class DecimalInput(serializers.Field):
+    """A number sent as a JSON number or a numeric string, kept exact as `Decimal`.
+
+    Only whether it is a number is checked here; whether it is a valid amount (positive, two
+    places, within what is owed) is the money service's call, refused in the API's own terms.
+    """
+
+    default_error_messages = {"invalid": "A number is required."}
+
+    def to_internal_value(self, data) -> Decimal:
+        try:
+            return parse_decimal(data)
+        except InvalidAmount:
+            self.fail("invalid")

@@ -1,13 +1,13 @@
 """DocuSign's billing models: camelCase names, every value a string (amounts "125.00")."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from billing_site.api.fields import AmountString, BooleanString
-from billing_site.money import DECIMAL_STRING, ZERO
+from billing_site.api.fields import AmountString, BooleanString, DecimalInput
+from billing_site.money import ZERO
 
 
 class BillingInvoiceItemSerializer(serializers.Serializer):
@@ -98,27 +98,10 @@ class BillingPaymentResponseSerializer(serializers.Serializer):
 
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}], "example": "125.00"})
-class AmountInput(serializers.Field):
-    """`paymentAmount` as a JSON string or number; must be a decimal number. Whether it is a
-    valid amount (positive, two places, matching what is due) is the money service's call."""
+class AmountInput(DecimalInput):
+    """`paymentAmount` as a JSON string or number."""
 
     default_error_messages = {"invalid": 'A decimal number is required, e.g. "125.00".'}
-
-    def to_internal_value(self, data) -> Decimal:
-        if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
-            self.fail("invalid")
-        if isinstance(data, str):
-            # Decimal() also takes "1_000" and non-ASCII digits; the money rules do not.
-            data = data.strip()
-            if not DECIMAL_STRING.fullmatch(data):
-                self.fail("invalid")
-        try:
-            amount = Decimal(data)
-        except InvalidOperation:
-            self.fail("invalid")
-        if not amount.is_finite():
-            self.fail("invalid")
-        return amount
 
 
 class BillingPaymentRequestSerializer(serializers.Serializer):

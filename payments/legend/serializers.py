@@ -2,12 +2,12 @@
 an offset (.NET's seven fractional digits are accepted)."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from billing_site.money import DECIMAL_STRING
+from billing_site.api.fields import DecimalInput
 
 
 @extend_schema_field({"type": "string", "format": "date-time"})
@@ -21,25 +21,9 @@ class OffsetDateTimeField(serializers.DateTimeField):
 
 
 @extend_schema_field({"type": "number", "format": "decimal", "example": 2.0})
-class AmountNumberField(serializers.Field):
-    """An amount: a JSON number (or a numeric string); kept exact as `Decimal`. Whether it is a
-    valid amount for the line (positive, two places, within the balance) is the service's call,
-    so that a bad amount refuses only its own line."""
-
-    default_error_messages = {"invalid": "A number is required."}
-
-    def to_internal_value(self, data) -> Decimal:
-        if isinstance(data, bool) or not isinstance(data, (int, Decimal, str)):
-            self.fail("invalid")
-        if isinstance(data, str) and not DECIMAL_STRING.fullmatch(data.strip()):
-            self.fail("invalid")
-        try:
-            amount = Decimal(data.strip() if isinstance(data, str) else data)
-        except InvalidOperation:
-            self.fail("invalid")
-        if not amount.is_finite():
-            self.fail("invalid")
-        return amount
+class AmountNumberField(DecimalInput):
+    """An amount: a JSON number (a numeric string is accepted too). A bad amount refuses only its
+    own line, in the service; a value that is not a number at all is a malformed request."""
 
     def to_representation(self, value) -> Decimal | None:
         return value
