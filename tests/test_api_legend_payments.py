@@ -791,3 +791,21 @@ def test_dotnet_clients_text_json_and_byte_order_mark_are_accepted(
     assert response.status_code == 200
     assert response.json()["Success"] is True
     assert balances([item]) == [Decimal("6.00")]
+
+
+@pytest.mark.parametrize(
+    "path", ["/pos/billingpayments", "/POS/billingPayments", "/Pos/BILLINGPAYMENTS"]
+)
+def test_the_path_is_case_insensitive_as_on_aspnet(till, contact, path):
+    item = BillingItemFactory(contact=contact, total_amount=Decimal("10.00"))
+
+    response = Client().post(
+        path,
+        json.dumps(body_of(contact, [line(item, 4.0)])),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {till.credential.secret}",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["Success"] is True
+    assert balances([item]) == [Decimal("6.00")]
