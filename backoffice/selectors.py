@@ -7,12 +7,12 @@ Each costs a fixed number of queries whatever the number of rows: related rows a
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
-from invoices.due import past_due_q, today
+from invoices.due import overdue_q, past_due_q
 from invoices.models import BillingItem, Invoice
 from invoices.selectors import (
     PastDueSummary,
@@ -75,9 +75,7 @@ def contact_overview(contact: Contact) -> ContactOverview:
     money = MoneyField()
     totals = items.aggregate(
         owed=Coalesce(Sum("balance"), Value(ZERO), output_field=money),
-        late=Coalesce(
-            Sum("balance", filter=Q(due_date__lt=today())), Value(ZERO), output_field=money
-        ),
+        late=Coalesce(Sum("balance", filter=overdue_q()), Value(ZERO), output_field=money),
     )
     return ContactOverview(
         contact=contact,

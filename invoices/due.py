@@ -13,9 +13,14 @@ def today() -> datetime.date:
     return timezone.localdate()  # TIME_ZONE is UTC
 
 
+def overdue_q(as_of: datetime.date | None = None, prefix: str = "") -> Q:
+    """Anything with a due date (invoice, billing item) due before `as_of` (default: today)."""
+    return Q(**{f"{prefix}due_date__lt": as_of or today()})
+
+
 def past_due_q(as_of: datetime.date | None = None, prefix: str = "") -> Q:
     """Open invoices whose due date has passed on `as_of` (default: today)."""
-    return Q(**{f"{prefix}status": "open", f"{prefix}due_date__lt": as_of or today()})
+    return Q(**{f"{prefix}status": "open"}) & overdue_q(as_of, prefix)
 
 
 def days_late(due_date: datetime.date, as_of: datetime.date | None = None) -> int:

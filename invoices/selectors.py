@@ -2,13 +2,13 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum, Value
+from django.db.models import QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
 
-from .due import past_due_q, today
+from .due import overdue_q, past_due_q, today
 from .models import BillingItem, Invoice, InvoiceStatus
 
 
@@ -34,7 +34,7 @@ def past_due_summary(account: Account, as_of: datetime.date | None = None) -> Pa
     totals = Invoice.objects.filter(account=account, status=InvoiceStatus.OPEN).aggregate(
         account_balance=Coalesce(Sum("balance"), Value(ZERO), output_field=MoneyField()),
         past_due_balance=Coalesce(
-            Sum("balance", filter=Q(due_date__lt=as_of)), Value(ZERO), output_field=MoneyField()
+            Sum("balance", filter=overdue_q(as_of)), Value(ZERO), output_field=MoneyField()
         ),
     )
     invoices = list(account_invoices(account).filter(past_due_q(as_of)).order_by("due_date", "pk"))
