@@ -7,19 +7,16 @@ run in which the requests happened not to overlap passes only if the outcome is 
 
 import io
 import json
-import threading
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.test import Client
 
 from contacts.roles import Role
 from invoices.models import BillingItem
 from payments.actors import Channel
 from payments.models import IdempotencyRecord, Payment, PaymentAllocation, WriteDown
+from tests.concurrent_posts import Call, post_together
 from tests.factories import (
     AccountRoleFactory,
     BillingItemFactory,
@@ -30,48 +27,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PAYMENT_DATE = "2025-11-02T17:38:19.7887530+00:00"
-
-
-@dataclass(frozen=True)
-class Call:
-    secret: str
-    url: str
-    text: str
-    key: str | None = None
-
-
-def post_together(calls: list[Call]) -> list:
-    """POST each call from its own thread and `Client`, all released at once; the responses, in
-    the order of `calls`."""
-    barrier = threading.Barrier(len(calls))
-    responses: list = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Call) -> None:
-        try:
-            client = Client()
-            headers = {"HTTP_AUTHORIZATION": f"Bearer {call.secret}"}
-            if call.key is not None:
-                headers["HTTP_IDEMPOTENCY_KEY"] = call.key
-            connection.ensure_connection()  # connect first, so that the requests overlap
-            barrier.wait(timeout=10)
-            responses[index] = client.post(
-                call.url, call.text, content_type="application/json", **headers
-            )
-        except BaseException as error:  # handed to the main thread, asserted there
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    assert all(response is not None for response in responses)
-    return responses
 
 
 @pytest.fixture
