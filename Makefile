@@ -24,7 +24,7 @@ run: install
 
 # The whole suite on PostgreSQL (see scripts/with-postgres). Pass options with PYTEST_ARGS="...".
 test: install
-	scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+	scripts/with-postgres scripts/with-redis $(BIN)/pytest $(PYTEST_ARGS)
 
 # The back-office benchmark: 100,000 invoices on PostgreSQL (bench/README.md). BENCH_ARGS="--rebuild".
 bench: install

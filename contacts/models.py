@@ -69,10 +69,28 @@ class ApiCredential(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="From then on the key authenticates nothing. Empty: never."
+    )
+    # Rotation: the secret replaced by the last rotation keeps working until its grace period ends.
+    previous_prefix = models.CharField(max_length=16, blank=True, editable=False)
+    previous_secret_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
         verbose_name = "API credential"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    previous_secret_hash__isnull=True, previous_secret_expires_at__isnull=True
+                )
+                | Q(previous_secret_hash__isnull=False, previous_secret_expires_at__isnull=False),
+                name="credential_previous_secret_has_grace_end",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
