@@ -4,7 +4,7 @@ from django.db.models import Q
 
 from .credentials import secret_digest
 from .models import Account, AccountRole, ApiCredential, Contact
-from .roles import roles_with
+from .roles import Role, roles_with
 
 
 def account_by_reference(reference: str | int) -> Account | None:
@@ -32,14 +32,22 @@ def has_privilege(*, account_id: int, privilege: str, user=None, credential=None
 
     Superusers hold every privilege on every account; other users and credentials need a role.
     """
+    roles = roles_on_account(account_id=account_id, user=user, credential=credential)
+    return not roles.isdisjoint(roles_with(privilege))
+
+
+def roles_on_account(*, account_id: int, user=None, credential=None) -> frozenset[str]:
+    """The roles the staff user or partner credential holds on the account (every role for a
+    superuser); empty when the account is outside what they may see."""
     if user is not None and user.is_active and user.is_superuser:
-        return True
+        return frozenset(Role.values)
     if user is None and credential is None:
-        return False
+        return frozenset()
     grantee = Q(user=user) if user is not None else Q(credential=credential)
-    return AccountRole.objects.filter(
-        grantee, account_id=account_id, role__in=roles_with(privilege)
-    ).exists()
+    roles = AccountRole.objects.filter(grantee, account_id=account_id).values_list(
+        "role", flat=True
+    )
+    return frozenset(roles)
 
 
 def has_privilege_anywhere(*, privilege: str, user=None, credential=None) -> bool:

@@ -33,7 +33,9 @@ ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00:00$"
 WRITE_DOWN_DATE = "2025-11-03T09:15:00.5+00:00"
 WRITE_DOWN_INSTANT = datetime.datetime(2025, 11, 3, 9, 15, 0, 500000, tzinfo=datetime.UTC)
 NO_PERMISSION = "The API key does not have the permission this operation needs."
-OUT_OF_SCOPE = "The contact is outside the API key's scope."
+NO_PERMISSION_HERE = (
+    "The API key does not have the permission this operation needs on the contact's account."
+)
 
 
 @pytest.fixture
@@ -201,14 +203,22 @@ def test_billings_for_an_unknown_contact_is_a_404(till):
     assert response.json() == failure(unknown, f"Contact {unknown} was not found.", "Billings")
 
 
-def test_billings_for_another_accounts_contact_is_a_403(till):
+def test_billings_for_another_accounts_contact_is_answered_as_an_unknown_one(till):
+    """Same status, same body: the key cannot learn that the GUID exists elsewhere."""
     stranger = ContactFactory(account=AccountFactory())
     BillingItemFactory(contact=stranger)
+    unknown = uuid.uuid4()
 
     response = get_billings(till, {"ContactId": str(stranger.guid)})
+    unknown_response = get_billings(till, {"ContactId": str(unknown)})
 
-    assert response.status_code == 403
-    assert response.json() == failure(stranger.guid, OUT_OF_SCOPE, "Billings")
+    assert response.status_code == unknown_response.status_code == 404
+    assert response.json() == failure(
+        stranger.guid, f"Contact {stranger.guid} was not found.", "Billings"
+    )
+    assert unknown_response.json() == failure(
+        unknown, f"Contact {unknown} was not found.", "Billings"
+    )
 
 
 @pytest.mark.parametrize(
@@ -582,7 +592,7 @@ def test_an_administrator_elsewhere_may_not_write_down_here(till, contact):
     )
 
     assert response.status_code == 403
-    assert response.json() == failure(contact.guid, OUT_OF_SCOPE, "BillingWriteDowns")
+    assert response.json() == failure(contact.guid, NO_PERMISSION_HERE, "BillingWriteDowns")
     assert not WriteDown.objects.exists()
     assert balance_of(fee) == Decimal("50.00")
 

@@ -609,15 +609,19 @@ def test_a_key_with_no_role_carrying_the_permission_gets_403(contact, items):
 
 
 @pytest.mark.parametrize("role", [Role.BILLING_PAYMENT, Role.ADMIN])
-def test_a_contact_in_an_account_the_key_does_not_hold_gets_403(role):
+def test_a_contact_in_an_account_the_key_does_not_hold_is_answered_as_an_unknown_one(role):
+    """Same status, same body as a GUID that exists nowhere: no probing for contacts."""
     key = AccountRoleFactory(role=role)  # the permission, but on another account
     stranger = ContactFactory(account=AccountFactory())
     item = BillingItemFactory(contact=stranger, total_amount=Decimal("10.00"))
+    nobody = uuid.uuid4()
 
     response = post(key, body_of(stranger, [line(item, 2.0)]))
+    unknown = post(key, {**body_of(stranger, [line(item, 2.0)]), "ContactId": str(nobody)})
 
-    assert response.status_code == 403
-    assert response.json() == failure(stranger.guid, "The contact is outside the API key's scope.")
+    assert response.status_code == unknown.status_code == 200
+    assert response.json() == failure(stranger.guid, f"Contact {stranger.guid} was not found.")
+    assert unknown.json() == failure(nobody, f"Contact {nobody} was not found.")
     assert_nothing_written()
     assert balances([item]) == [Decimal("10.00")]
 

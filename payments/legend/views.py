@@ -12,8 +12,8 @@ from billing_site.money import ZERO
 from contacts.authentication import BearerCredentialAuthentication, request_grantee
 from contacts.models import Contact
 from contacts.permissions import HasPrivilegeOnSomeAccount
-from contacts.roles import Privilege
-from contacts.selectors import contact_by_guid, has_privilege
+from contacts.roles import Privilege, roles_with
+from contacts.selectors import contact_by_guid, roles_on_account
 from invoices.models import BillingItem
 from invoices.selectors import contact_billing_items
 
@@ -66,15 +66,22 @@ class LegendViewSet(viewsets.GenericViewSet):
         return serializer.validated_data
 
     def contact_in_scope(self, contact_id, *, unknown_status: int = 200) -> Contact:
+        """The contact, if the caller holds a role on its account. A contact of an account outside
+        the caller's is answered exactly as an unknown one, so a key cannot learn that a GUID
+        exists elsewhere; a role without this endpoint's privilege is a 403."""
         contact = contact_by_guid(contact_id)
-        if contact is None:
+        roles = (
+            roles_on_account(account_id=contact.account_id, **request_grantee(self.request))
+            if contact is not None
+            else frozenset()
+        )
+        if not roles:
             raise LegendFailure(f"Contact {contact_id} was not found.", status=unknown_status)
-        if not has_privilege(
-            account_id=contact.account_id,
-            privilege=self.required_privilege,
-            **request_grantee(self.request),
-        ):
-            raise PermissionDenied("The contact is outside the API key's scope.")
+        if roles.isdisjoint(roles_with(self.required_privilege)):
+            raise PermissionDenied(
+                "The API key does not have the permission this operation needs on the contact's "
+                "account."
+            )
         return contact
 
     def actor(self) -> Actor:
