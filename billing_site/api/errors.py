@@ -51,8 +51,8 @@ KINDS = {
 }
 
 # The database refused or lost the connection (down, restarting, too many connections, a backend
-# terminated, a deadlock or timeout rolled back): nothing was committed that the client was told
-# of, and the same request, with the same Idempotency-Key, can be sent again.
+# terminated, a deadlock or timeout rolled back). The request gets no 2xx, even when a COMMIT may
+# have gone through: the same request with the same Idempotency-Key is then replayed, not repeated.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
