@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A plain 503 (Retry-After) instead of a 500 when the database is down: see the module.
+    "billing_site.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,12 +114,19 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept for DB_CONN_MAX_AGE seconds (0: one per request) and health-checked at the
+# start of each request that uses one, so a connection the server dropped (restart, failover,
+# pg_terminate_backend) is replaced instead of failing the request.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
+# Seconds a client is told to wait (Retry-After) when the database is unavailable and the request
+# is answered 503.
+DB_UNAVAILABLE_RETRY_AFTER = int(os.environ.get("DB_UNAVAILABLE_RETRY_AFTER", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Counters that every worker and app server must share (API rate limits) live in Redis. Without

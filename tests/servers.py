@@ -3,7 +3,9 @@
 For tests about what holds across processes (rate limits shared in Redis, a worker killed under
 load, database connections cut): the data a test makes must be committed, so they are
 `transaction=True` tests. `gunicorn_server(...)` yields a `Server` with its base URL and its master
-process; `Server.workers()` lists the worker processes.
+process; `Server.workers()` lists the worker processes. The server's database connections carry
+its own `application_name`, so `Server.backend_pids()` and `Server.terminate_backends()` see and
+cut the app's connections only, never the test's own.
 """
 
 import os
@@ -45,12 +47,42 @@ class Server:
     url: str
     process: subprocess.Popen
     log_path: Path
+    application_name: str = ""
 
     def workers(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def backend_pids(self) -> list[int]:
+        """The PostgreSQL backends serving this server's workers (from the calling thread)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = %s AND pid <> pg_backend_pid()",
+                [self.application_name],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def terminate_backends(self, deadline: float = 10.0) -> int:
+        """`pg_terminate_backend` every backend of this server; wait until they are gone.
+
+        Returns how many were terminated."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = %s "
+                "AND pid <> pg_backend_pid()",
+                [self.application_name],
+            )
+            terminated = {pid for pid, done in cursor.fetchall() if done}
+        stop = time.monotonic() + deadline
+        while terminated & set(self.backend_pids()):
+            if time.monotonic() > stop:
+                raise RuntimeError(f"backends {terminated} still alive after {deadline} s")
+            time.sleep(0.01)
+        return len(terminated)
 
 
 @contextmanager
@@ -64,12 +96,13 @@ def gunicorn_server(
     """
     port = free_port()
     log_path = tmp_path / f"gunicorn-{port}.log"
+    application_name = f"test-gunicorn-{port}"
     server_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "billing_site.settings",
         "DEBUG": "0",
         "SECRET_KEY": "test-only-secret-key",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": f"{test_database_url()}?application_name={application_name}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         **(env or {}),
@@ -95,7 +128,12 @@ def gunicorn_server(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    server = Server(
+        url=f"http://127.0.0.1:{port}",
+        process=process,
+        log_path=log_path,
+        application_name=application_name,
+    )
     try:
         _wait_until_serving(server, workers)
         yield server
@@ -114,8 +152,8 @@ def _wait_until_serving(server: Server, workers: int, deadline: float = 30.0) ->
         if server.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
-            requests.get(f"{server.url}/POS/Billings", timeout=2)
-        except requests.ConnectionError:
+            requests.get(f"{server.url}/POS/Billings", timeout=5)
+        except requests.RequestException:  # not listening yet, or a worker still booting
             time.sleep(0.2)
             continue
         if len(server.workers()) >= workers:

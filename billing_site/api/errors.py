@@ -7,7 +7,9 @@ credentials, malformed JSON, wrong method...) are classified here by kind.
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 
@@ -47,6 +49,24 @@ KINDS = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "throttled",
 }
+
+# The database refused or lost the connection (down, restarting, too many connections, a backend
+# terminated, a deadlock or timeout rolled back). The request gets no 2xx, even when a COMMIT may
+# have gone through: the same request with the same Idempotency-Key is then replayed, not repeated.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def database_unavailable(exc: Exception) -> Problem:
+    """A 503 with Retry-After, logged as one warning line (no traceback: it is not a bug)."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    logger.warning("Database unavailable, answered 503: %s", reason)
+    return Problem(
+        503,
+        "unavailable",
+        "The service is temporarily unavailable. Retry the same request, with the same "
+        "Idempotency-Key, after the Retry-After delay.",
+        headers={"Retry-After": str(settings.DB_UNAVAILABLE_RETRY_AFTER)},
+    )
 
 
 def _first_message(detail, path: str = "") -> str:
@@ -93,5 +113,7 @@ def problem_for(exc: Exception) -> Problem:
             )
     if isinstance(exc, exceptions.APIException):
         return Problem(exc.status_code, "other", _first_message(exc.detail))
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return database_unavailable(exc)
     logger.exception("Unhandled error in an API view", exc_info=exc)
     return Problem(500, "server", "An internal error occurred. It has been logged.")

@@ -36,6 +36,7 @@ CODES_BY_KIND = {
     "not_acceptable": "NOT_ACCEPTABLE",
     "unsupported_media_type": "UNSUPPORTED_MEDIA_TYPE",
     "throttled": "TOO_MANY_REQUESTS",
+    "unavailable": "SERVICE_UNAVAILABLE",
     "server": "INTERNAL_SERVER_ERROR",
 }
 
@@ -58,6 +59,7 @@ SEED_CODES_BY_STATUS = {
     409: "CONFLICT",
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "TOO_MANY_REQUESTS",
+    503: "SERVICE_UNAVAILABLE",
 }
 
 
