@@ -6,6 +6,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from billing_site.api.limits import BodyLimits
 from billing_site.api.parsers import DecimalJSONParser, DecimalTextJSONParser
 from billing_site.api.renderers import ExactNumberJSONRenderer
 from billing_site.money import ZERO
@@ -45,7 +46,7 @@ def failure_responses(serializer) -> dict:
     }
 
 
-class LegendViewSet(viewsets.GenericViewSet):
+class LegendViewSet(BodyLimits, viewsets.GenericViewSet):
     """Legend's POS endpoints. A partner key (`Authorization: Bearer <key>`) or a staff session;
     the key needs the endpoint's permission on the contact's account."""
 
