@@ -27,6 +27,7 @@ def configure() -> None:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ.setdefault("CACHE_KEY_PREFIX", f"fuzz-{uuid.uuid4().hex}")
     os.environ["DEBUG"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "ERROR")  # not a line per refused request
     sys.path.insert(0, str(ROOT))
     if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
         sys.exit("fuzz: PostgreSQL only (set DATABASE_URL=postgres://...).")
