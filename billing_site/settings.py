@@ -173,6 +173,11 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
+# The largest request body accepted, in bytes (default 1 MiB): Django refuses a larger one before
+# reading it (or, without Content-Length, after reading one byte past it); the APIs answer 413.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES") or 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

@@ -30,7 +30,11 @@ class DateRange:
 
 
 def _parse(name: str, text: str) -> tuple[datetime.datetime, bool]:
-    """The instant `text` names, and whether it was a bare date."""
+    """The instant `text` names, and whether it was a bare date.
+
+    What the client sent goes into the message as a parameter, never into its format: Django
+    (and django-filter) apply `message % params`, so a `%` in the text must not be format.
+    """
     text = text.strip()
     try:
         as_date = parse_date(text)
@@ -41,8 +45,9 @@ def _parse(name: str, text: str) -> tuple[datetime.datetime, bool]:
         as_datetime = None
     if as_datetime is None:
         raise forms.ValidationError(
-            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 datetime, not {text!r}.",
+            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 datetime, not %(value)r.",
             code="invalid",
+            params={"value": text},
         )
     if timezone.is_naive(as_datetime):
         as_datetime = as_datetime.replace(tzinfo=datetime.UTC)
@@ -50,7 +55,9 @@ def _parse(name: str, text: str) -> tuple[datetime.datetime, bool]:
         return as_datetime.astimezone(datetime.UTC), False
     except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
         raise forms.ValidationError(
-            f"{name} is out of range (years 1 to 9999 in UTC): {text!r}.", code="invalid"
+            f"{name} is out of range (years 1 to 9999 in UTC): %(value)r.",
+            code="invalid",
+            params={"value": text},
         ) from None
 
 

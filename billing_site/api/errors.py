@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
@@ -25,6 +26,27 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    """A body over `settings.API_MAX_BODY_BYTES` (Django's DATA_UPLOAD_MAX_MEMORY_SIZE): Django
+    refuses it when the body is first read, before reading more than the limit."""
+
+    status_code = 413
+    default_code = "payload_too_large"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes, the limit."
+        )
+
+
+class LengthRequired(exceptions.APIException):
+    """A body without Content-Length (chunked): refused unread (see billing_site.api.limits)."""
+
+    status_code = 411
+    default_code = "length_required"
+    default_detail = "A request body must be sent with Content-Length, not chunked."
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,8 @@ KINDS = {
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "throttled",
+    PayloadTooLarge: "payload_too_large",
+    LengthRequired: "length_required",
 }
 
 # The database refused or lost the connection (down, restarting, too many connections, a backend
@@ -100,6 +124,8 @@ def problem_for(exc: Exception) -> Problem:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
     for exception_class, kind in KINDS.items():
         if isinstance(exc, exception_class):
             details = exc.detail if isinstance(exc.detail, dict) else {}

@@ -1,7 +1,7 @@
 from urllib.parse import urlsplit, urlunsplit
 
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.response import Response
 
 
@@ -11,6 +11,10 @@ def relative_uri(url: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     return urlunsplit(("", "", parts.path, parts.query, ""))
+
+
+MAX_POSITION = 2**63 - 1  # a bigint primary key
+MAX_POSITION_DIGITS = len(str(MAX_POSITION))
 
 
 class UriCursorPagination(CursorPagination):
@@ -26,14 +30,24 @@ class UriCursorPagination(CursorPagination):
     max_page_size = 1000
     results_key = "results"
 
-    def decode_cursor(self, request):
-        # DRF answers a bad cursor with 404; it is a malformed parameter (400) in both APIs.
+    def decode_cursor(self, request) -> Cursor | None:
+        """The cursor, checked: DRF checks the offset and direction but passes the position
+        (`p=`) straight to the database, where `p=abc` or a NUL byte was a 500. The position is a
+        primary key, so anything but a non-negative integer within PostgreSQL's bigint is a
+        malformed parameter, 400 in both APIs (DRF itself answers a bad cursor with 404)."""
+        invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError(
-                {self.cursor_query_param: [self.invalid_cursor_message]}
-            ) from None
+            raise invalid from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        position = cursor.position
+        if not (position.isascii() and position.isdigit() and len(position) <= MAX_POSITION_DIGITS):
+            raise invalid
+        if int(position) > MAX_POSITION:
+            raise invalid
+        return cursor._replace(position=str(int(position)))
 
     def get_paginated_response(self, data) -> Response:
         return Response(

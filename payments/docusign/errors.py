@@ -37,6 +37,8 @@ CODES_BY_KIND = {
     "unsupported_media_type": "UNSUPPORTED_MEDIA_TYPE",
     "throttled": "TOO_MANY_REQUESTS",
     "unavailable": "SERVICE_UNAVAILABLE",
+    "payload_too_large": "REQUEST_ENTITY_TOO_LARGE",
+    "length_required": "LENGTH_REQUIRED",
     "server": "INTERNAL_SERVER_ERROR",
 }
 
@@ -57,6 +59,8 @@ SEED_CODES_BY_STATUS = {
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
     409: "CONFLICT",
+    411: "LENGTH_REQUIRED",
+    413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "TOO_MANY_REQUESTS",
     503: "SERVICE_UNAVAILABLE",

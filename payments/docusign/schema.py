@@ -5,6 +5,10 @@ from copy import deepcopy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
+from billing_site.api.schema import CommonErrorResponses
+
+from .serializers import EnvelopedErrorSerializer, ErrorSerializer
+
 PDF = {"type": "string", "format": "binary"}
 CREATED = {  # what the seed mount adds to a new payment, as in the seed's sample
     "type": "object",
@@ -33,9 +37,15 @@ ACCOUNT_ID = OpenApiParameter(
 )
 
 
-class AccountBillingSchema(AutoSchema):
+class AccountBillingSchema(CommonErrorResponses, AutoSchema):
+    # 404 on every operation too: an {accountId} or id holding "/" matches no endpoint.
+    extra_error_statuses = (404,)
+
     def is_seed_mount(self) -> bool:
         return getattr(self.view, "seed_mount", False)
+
+    def error_body(self):
+        return EnvelopedErrorSerializer if self.is_seed_mount() else ErrorSerializer
 
     def get_operation_id(self) -> str:
         operation_id = self.view.operation_ids[self.view.action]

@@ -111,3 +111,23 @@ class BillingPaymentRequestSerializer(serializers.Serializer):
     invoiceId = serializers.IntegerField(
         required=False, min_value=1, help_text="Pay only this past-due invoice, in full."
     )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """DocuSign's error body (/restapi mount)."""
+
+    errorCode = serializers.CharField()
+    message = serializers.CharField()
+
+
+class EnvelopedErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField(help_text="`errorCode`: the /restapi code; more by case.")
+
+
+class EnvelopedErrorSerializer(serializers.Serializer):
+    """The seed mount's error body: `{"success": false, "error": {...}}`."""
+
+    success = serializers.BooleanField(help_text="Always false.")
+    error = EnvelopedErrorDetailSerializer()

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from billing_site.api.errors import ApiError
 from billing_site.api.filters import DateRangeFilterSet
+from billing_site.api.limits import BodyLimits
 from billing_site.api.pagination import uri_cursor_pagination
 from billing_site.api.parsers import DecimalJSONParser
 from billing_site.api.renderers import EnvelopeJSONRenderer, PDFRenderer
@@ -49,7 +50,7 @@ class InvoiceDateRange(DateRangeFilterSet):
     date_only = True
 
 
-class AccountBillingViewSet(viewsets.GenericViewSet):
+class AccountBillingViewSet(BodyLimits, viewsets.GenericViewSet):
     """Requires credentials of an account administrator of `{accountId}` (a partner key as
     `Authorization: Bearer <key>`, or a logged-in staff session). All values are strings."""
 

@@ -1,13 +1,16 @@
 """The Legend-compatible endpoints: each action parses, calls one selector or service, renders."""
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from billing_site.api.limits import BodyLimits
 from billing_site.api.parsers import DecimalJSONParser, DecimalTextJSONParser
 from billing_site.api.renderers import ExactNumberJSONRenderer
+from billing_site.api.schema import CommonErrorResponses
 from billing_site.money import ZERO
 from contacts.authentication import BearerCredentialAuthentication, request_grantee
 from contacts.models import Contact
@@ -45,7 +48,14 @@ def failure_responses(serializer) -> dict:
     }
 
 
-class LegendViewSet(viewsets.GenericViewSet):
+class LegendSchema(CommonErrorResponses, AutoSchema):
+    """Legend's refusals are the endpoint's own response, with `Success: false`."""
+
+    def error_body(self):
+        return self.get_response_serializers()[200]
+
+
+class LegendViewSet(BodyLimits, viewsets.GenericViewSet):
     """Legend's POS endpoints. A partner key (`Authorization: Bearer <key>`) or a staff session;
     the key needs the endpoint's permission on the contact's account."""
 
@@ -54,6 +64,7 @@ class LegendViewSet(viewsets.GenericViewSet):
     parser_classes = [DecimalJSONParser, DecimalTextJSONParser]
     renderer_classes = [ExactNumberJSONRenderer]
     metadata_class = None
+    schema = LegendSchema()
     required_privilege: str
     lines_key: str  # the list in this endpoint's response, also in its failures
 
