@@ -4,6 +4,7 @@
 production use PostgreSQL. Outside DEBUG a missing `SECRET_KEY` stops the start.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -22,6 +23,19 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value.lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}.")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    if value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative, not {value!r}.")
+    return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -71,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "payments.legend.middleware.LegendPathCaseMiddleware",
+    "billing_site.api.throttles.RateLimitHeadersMiddleware",
     # Last, as django-axes asks: locks staff logins out after repeated failures (see AXES_*).
     "axes.middleware.AxesMiddleware",
 ]
@@ -115,6 +130,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "billing"),
+            # A Redis that hangs must not hang the requests: the rate limits then fail open.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 elif DEBUG:
@@ -150,6 +167,21 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
+# Staff login lockout (django-axes, docs/limits.md): per username and client address together.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "billing_site.api.throttles.client_address"
+AXES_LOCKOUT_CALLABLE = "billing_site.lockout.lockout_response"
+
+# API rate limits (billing_site/api/throttles.py, docs/limits.md); a limit of 0 turns it off.
+API_BURST_LIMIT = env_int("API_BURST_LIMIT", 500)  # per credential or staff user ...
+API_BURST_WINDOW = env_int("API_BURST_WINDOW", 30) or 30  # ... per this many seconds
+API_HOURLY_LIMIT = env_int("API_HOURLY_LIMIT", 3000)  # per account (Legend: per credential)
+API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 30)  # failed keys per address ...
+API_AUTH_FAILURE_WINDOW = env_int("API_AUTH_FAILURE_WINDOW", 300) or 300  # ... per seconds
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
@@ -158,6 +190,8 @@ if not DEBUG:
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Proxies whose X-Forwarded-For entry is trusted as the client address (0: none, REMOTE_ADDR).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {

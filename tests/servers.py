@@ -115,7 +115,7 @@ def _wait_until_serving(server: Server, workers: int, deadline: float = 30.0) ->
             raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
             requests.get(f"{server.url}/POS/Billings", timeout=2)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # workers still booting
             time.sleep(0.2)
             continue
         if len(server.workers()) >= workers:
