@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import Counter
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ import requests
 from django.core.checks import run_checks
 from django.utils import timezone
 
-from billing_site.api.throttles import client_address
+from billing_site.api.throttles import client_address, hit
 from contacts.roles import Role
 from payments.models import IdempotencyRecord, Payment
 from tests.factories import (
@@ -95,6 +96,7 @@ def test_burst_limit_answers_429_with_retry_after_in_each_apis_shape(
     assert (first.status_code, second.status_code) == (200, 200)
     assert first["X-RateLimit-Limit"] == "3000"  # the hourly limit, as DocuSign shows it
     assert (first["X-RateLimit-Remaining"], second["X-RateLimit-Remaining"]) == ("2999", "2998")
+    assert time.time() < int(first["X-RateLimit-Reset"]) <= time.time() + 3600
     retry_after = assert_429(
         shape,
         refused,
@@ -311,6 +313,22 @@ def test_the_quick_starts_local_cache_counts_too_and_is_warned_about(client, set
 
 def test_no_warning_with_the_shared_redis_cache():
     assert [message.id for message in run_checks() if message.id.startswith("billing.")] == []
+
+
+def test_concurrent_hits_each_get_their_own_count():
+    """One atomic step per hit: 20 threads at once count 1..20, none lost or repeated."""
+    barrier, counts = threading.Barrier(20), []
+
+    def one() -> None:
+        barrier.wait(timeout=10)
+        counts.append(hit("concurrency", 30).count)
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(counts) == list(range(1, 21))
 
 
 # Several gunicorn workers share the counters.
