@@ -4,6 +4,7 @@
 production use PostgreSQL. Outside DEBUG a missing `SECRET_KEY` stops the start.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -30,9 +31,12 @@ def env_int(name: str, default: int) -> int:
     if value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative, not {value!r}.")
+    return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -87,6 +91,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "billing_site.api.headers.ApiResponseHeadersMiddleware",
     "payments.legend.middleware.LegendPathCaseMiddleware",
+    "billing_site.api.throttles.RateLimitHeadersMiddleware",
     # Last, as django-axes asks: locks staff logins out after repeated failures (see AXES_*).
     "axes.middleware.AxesMiddleware",
 ]
@@ -120,13 +125,13 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
 # Seconds a client is told to wait (Retry-After) when the database is unavailable and the request
 # is answered 503.
-DB_UNAVAILABLE_RETRY_AFTER = int(os.environ.get("DB_UNAVAILABLE_RETRY_AFTER", "5"))
+DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Counters that every worker and app server must share (API rate limits) live in Redis. Without
@@ -138,6 +143,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "billing"),
+            # A Redis that hangs must not hang the requests: the rate limits then fail open.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 elif DEBUG:
@@ -175,8 +182,23 @@ LOGIN_URL = "admin:login"
 
 # The largest request body accepted, in bytes (default 1 MiB): Django refuses a larger one before
 # reading it (or, without Content-Length, after reading one byte past it); the APIs answer 413.
-API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES") or 1024 * 1024)
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+# Staff login lockout (django-axes, docs/limits.md): per username and client address together.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "billing_site.api.throttles.client_address"
+AXES_LOCKOUT_CALLABLE = "billing_site.lockout.lockout_response"
+
+# API rate limits (billing_site/api/throttles.py, docs/limits.md); a limit of 0 turns it off.
+API_BURST_LIMIT = env_int("API_BURST_LIMIT", 500)  # per credential or staff user ...
+API_BURST_WINDOW = env_int("API_BURST_WINDOW", 30) or 30  # ... per this many seconds
+API_HOURLY_LIMIT = env_int("API_HOURLY_LIMIT", 3000)  # per account (Legend: per credential)
+API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 30)  # failed keys per address ...
+API_AUTH_FAILURE_WINDOW = env_int("API_AUTH_FAILURE_WINDOW", 300) or 300  # ... per seconds
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
@@ -211,6 +233,8 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Proxies whose X-Forwarded-For entry is trusted as the client address (0: none, REMOTE_ADDR).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {

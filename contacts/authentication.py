@@ -1,10 +1,23 @@
-"""`Authorization: Bearer <secret>` for partner credentials, shared by both APIs."""
+"""`Authorization: Bearer <secret>` for partner credentials, shared by both APIs.
 
+A wrong, revoked or expired key (or a previous secret past its grace period) is refused alike,
+401, and counts as a failed authentication of the client address; an address past its limit is
+refused with 429 before its key is even looked up (billing_site/api/throttles.py).
+"""
+
+import datetime
+
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from billing_site.api.throttles import check_auth_failures, record_auth_failure
+
 from .models import ApiCredential
 from .selectors import active_credential_for_secret
+
+# last_used_at is written at most this often per credential, not on every request.
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
 class PartnerPrincipal:
@@ -30,18 +43,26 @@ class BearerCredentialAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
+        check_auth_failures(request)
         if len(header) != 2:
+            record_auth_failure(request)
             raise exceptions.AuthenticationFailed(
                 "The Authorization header must be 'Bearer <key>'."
             )
         try:
             secret = header[1].decode()
         except UnicodeDecodeError:
+            record_auth_failure(request)
             raise exceptions.AuthenticationFailed("The API key is not valid.") from None
         credential = active_credential_for_secret(secret)
         if credential is None:
+            record_auth_failure(request)
             raise exceptions.AuthenticationFailed("The API key is not valid or has been revoked.")
-        ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        ApiCredential.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
+            pk=credential.pk,
+        ).update(last_used_at=now)
         return PartnerPrincipal(credential), credential
 
     def authenticate_header(self, request) -> str:

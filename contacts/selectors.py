@@ -1,6 +1,7 @@
 import uuid
 
 from django.db.models import Q
+from django.utils import timezone
 
 from .credentials import secret_digest
 from .models import Account, AccountRole, ApiCredential, Contact
@@ -21,10 +22,22 @@ def account_by_reference(reference: str | int) -> Account | None:
 
 
 def active_credential_for_secret(secret: str) -> ApiCredential | None:
-    """The unrevoked credential whose secret is `secret`, or None."""
-    return ApiCredential.objects.filter(
-        secret_hash=secret_digest(secret), revoked_at__isnull=True
-    ).first()
+    """The credential that `secret` authenticates, or None: unrevoked, not expired, and `secret`
+    is its current secret or its previous one within the grace period of the last rotation.
+
+    One query; both digests are unique (indexed) columns.
+    """
+    digest, now = secret_digest(secret), timezone.now()
+    return (
+        ApiCredential.objects.filter(
+            Q(secret_hash=digest)
+            | Q(previous_secret_hash=digest, previous_secret_expires_at__gt=now),
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            revoked_at__isnull=True,
+        )
+        .order_by()
+        .first()
+    )
 
 
 def has_privilege(*, account_id: int, privilege: str, user=None, credential=None) -> bool:

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from tests.factories import AccountFactory, AccountRoleFactory
@@ -9,6 +11,16 @@ def _plain_static_storage(settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_prefix(settings):
+    """Each test counts its rate limits under its own cache key prefix, so counters never leak
+    between tests (Redis is shared and never flushed)."""
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
     }
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from contacts.models import Account, AccountRole, ApiCredential, Contact
 from contacts.roles import Role
@@ -210,10 +211,15 @@ def test_demo_login_with_debug_creates_and_resets_the_user(db, settings):
     assert "Demo only" in output
     assert f"Password: {demo.DEMO_PASSWORD}" in output
     assert "URL:      http://127.0.0.1:8000/admin/" in output
-    user = authenticate(username="demo", password=demo.DEMO_PASSWORD)
+    # django-axes' backend needs the request (as a login form passes it).
+    user = authenticate(
+        RequestFactory().post("/admin/login/"), username="demo", password=demo.DEMO_PASSWORD
+    )
     assert user is not None
     assert (user.is_staff, user.is_superuser, user.is_active) == (True, True, True)
-    finance = authenticate(username="finance", password=demo.FINANCE_PASSWORD)
+    finance = authenticate(
+        RequestFactory().post("/admin/login/"), username="finance", password=demo.FINANCE_PASSWORD
+    )
     assert finance is not None
     assert (finance.is_staff, finance.is_superuser, finance.is_active) == (True, False, True)
     assert list(finance.groups.values_list("name", flat=True)) == ["Finance"]

@@ -5,6 +5,7 @@ credentials, malformed JSON, wrong method...) are classified here by kind.
 """
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -132,10 +133,15 @@ def problem_for(exc: Exception) -> Problem:
             headers = {}
             if getattr(exc, "auth_header", None):
                 headers["WWW-Authenticate"] = exc.auth_header
-            if getattr(exc, "wait", None):
-                headers["Retry-After"] = str(int(exc.wait))
+            if getattr(exc, "wait", None) is not None:  # whole seconds, at least 1
+                headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
             return Problem(
-                exc.status_code, kind, _first_message(exc.detail), details, headers=headers
+                exc.status_code,
+                kind,
+                _first_message(exc.detail),
+                details,
+                code=getattr(exc, "error_code", None),  # a rate limit's own code (throttles.py)
+                headers=headers,
             )
     if isinstance(exc, exceptions.APIException):
         return Problem(exc.status_code, "other", _first_message(exc.detail))

@@ -18,6 +18,7 @@ from billing_site.api.limits import BodyLimits
 from billing_site.api.pagination import uri_cursor_pagination
 from billing_site.api.parsers import DecimalJSONParser
 from billing_site.api.renderers import EnvelopeJSONRenderer, PDFRenderer
+from billing_site.api.throttles import ApiRateThrottle
 from contacts.authentication import BearerCredentialAuthentication, request_grantee
 from contacts.permissions import HasAccountPrivilege
 from contacts.roles import Privilege
@@ -56,6 +57,7 @@ class AccountBillingViewSet(BodyLimits, viewsets.GenericViewSet):
 
     authentication_classes = [BearerCredentialAuthentication, SessionAuthentication]
     permission_classes = [HasAccountPrivilege]
+    throttle_classes = [ApiRateThrottle]  # billing_site/api/throttles.py
     required_privilege = Privilege.ACCOUNT_ADMIN
     parser_classes = [DecimalJSONParser]
     renderer_classes = [JSONRenderer]

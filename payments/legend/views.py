@@ -11,6 +11,7 @@ from billing_site.api.limits import BodyLimits
 from billing_site.api.parsers import DecimalJSONParser, DecimalTextJSONParser
 from billing_site.api.renderers import ExactNumberJSONRenderer
 from billing_site.api.schema import CommonErrorResponses
+from billing_site.api.throttles import ApiRateThrottle
 from billing_site.money import ZERO
 from contacts.authentication import BearerCredentialAuthentication, request_grantee
 from contacts.models import Contact
@@ -61,6 +62,7 @@ class LegendViewSet(BodyLimits, viewsets.GenericViewSet):
 
     authentication_classes = [BearerCredentialAuthentication, SessionAuthentication]
     permission_classes = [HasPrivilegeOnSomeAccount]
+    throttle_classes = [ApiRateThrottle]  # billing_site/api/throttles.py
     parser_classes = [DecimalJSONParser, DecimalTextJSONParser]
     renderer_classes = [ExactNumberJSONRenderer]
     metadata_class = None

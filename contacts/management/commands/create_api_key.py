@@ -1,4 +1,8 @@
+import datetime
+
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from contacts.models import ApiCredential
 from contacts.roles import Role
@@ -29,14 +33,46 @@ class Command(BaseCommand):
             default=Role.ADMIN,
             help="The role granted on each account (default: admin).",
         )
+        expiry = parser.add_mutually_exclusive_group()
+        expiry.add_argument(
+            "--expires-in-days",
+            type=int,
+            metavar="DAYS",
+            help="The key stops working this many days from now (default: never).",
+        )
+        expiry.add_argument(
+            "--expires-at",
+            metavar="DATETIME",
+            help="The key stops working at this ISO 8601 time (UTC without an offset).",
+        )
         parser.add_argument(
             "--quiet", action="store_true", help="Print only the secret (for scripts)."
         )
+
+    def expiry(self, options) -> datetime.datetime | None:
+        if options["expires_in_days"] is not None:
+            if options["expires_in_days"] < 1:
+                raise CommandError("--expires-in-days must be at least 1.")
+            return timezone.now() + datetime.timedelta(days=options["expires_in_days"])
+        if options["expires_at"] is None:
+            return None
+        try:
+            moment = parse_datetime(options["expires_at"])
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise CommandError(f"--expires-at {options['expires_at']!r} is not an ISO 8601 time.")
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, datetime.UTC)
+        if moment <= timezone.now():
+            raise CommandError("--expires-at must be in the future.")
+        return moment
 
     def handle(self, *args, **options) -> None:
         name = options["name"].strip()
         if not name or len(name) > NAME_MAX_LENGTH:
             raise CommandError(f"The name must be 1 to {NAME_MAX_LENGTH} characters.")
+        expires_at = self.expiry(options)
         accounts = {}
         for reference in options["account"]:
             account = account_by_reference(reference)
@@ -45,7 +81,7 @@ class Command(BaseCommand):
             accounts.setdefault(account.pk, account)
 
         credential, secret = credential_create(
-            name=name, accounts=accounts.values(), role=options["role"]
+            name=name, accounts=accounts.values(), role=options["role"], expires_at=expires_at
         )
         if options["quiet"]:
             self.stdout.write(secret)
@@ -58,4 +94,6 @@ class Command(BaseCommand):
         )
         for account in accounts.values():
             self.stdout.write(f"  {account.number}  {account.guid}  {account.name}")
+        if expires_at is not None:
+            self.stdout.write(f"Expires at {expires_at.isoformat()}.")
         self.stdout.write(f"Secret (shown once, store it now): {secret}")

@@ -1,0 +1,229 @@
+"""API rate limits, counted in the shared cache (Redis) so that they hold across every worker.
+
+Three limits (docs/limits.md), each a fixed window that starts with its first counted request:
+
+- burst: per credential (or staff user), `API_BURST_LIMIT` requests per `API_BURST_WINDOW` s;
+- hourly: per account, `API_HOURLY_LIMIT` per hour. On the DocuSign mounts the account is the one
+  in the URL (known once the permission check resolved it); Legend's account is only known from
+  the body, after the view parsed it, so Legend's hourly limit is counted per credential;
+- failed authentication: per client address, `API_AUTH_FAILURE_LIMIT` per
+  `API_AUTH_FAILURE_WINDOW` s; past it, every Bearer request from that address is refused, even
+  with a good key, until the window ends (checked by contacts.authentication).
+
+Counting is atomic across processes: on Redis, one Lua script increments the counter and sets
+its expiry together (DRF's SimpleRateThrottle reads and writes a list, which loses counts under
+concurrency). When the cache cannot be reached the limits fail open: the request is served and an
+error is logged (at most once a minute per process). The money rules do not depend on the limits;
+an outage of the counter store must not stop partners from paying.
+
+A limit of 0 turns that limit off.
+"""
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from rest_framework import exceptions
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger("billing_site.api.throttles")
+
+BURST_CODE = "BURST_APIINVOCATION_LIMIT_EXCEEDED"
+HOURLY_CODE = "HOURLY_APIINVOCATION_LIMIT_EXCEEDED"
+AUTH_FAILURES_CODE = "TOO_MANY_REQUESTS"
+
+# INCR and, for a new counter (or one that lost its expiry), EXPIRE: one atomic step.
+_HIT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+_LOG_EVERY = 60.0
+_last_logged = 0.0
+
+
+@dataclass(frozen=True)
+class Window:
+    count: int
+    reset_in: int  # whole seconds until the window ends, at least 1
+
+
+class RateLimited(exceptions.Throttled):
+    """A 429 with the API code of the limit that refused it (DocuSign's codes where they exist)."""
+
+    def __init__(self, *, error_code: str, message: str, wait: int, limit: int) -> None:
+        super().__init__(wait=max(1, wait), detail=message)
+        self.error_code = error_code
+        self.limit = limit
+
+
+def client_address(request) -> str:
+    """REMOTE_ADDR, or the X-Forwarded-For entry added by the outermost of `NUM_PROXIES` trusted
+    proxies (default 0: X-Forwarded-For is ignored). Also django-axes' client address."""
+    meta = getattr(request, "META", {})
+    remote = meta.get("REMOTE_ADDR", "")
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    if proxies <= 0 or not forwarded:
+        return remote
+    entries = [entry.strip() for entry in forwarded.split(",")]
+    return entries[-min(proxies, len(entries))] or remote
+
+
+def _log_unavailable(error: Exception) -> None:
+    global _last_logged
+    now = time.monotonic()
+    if now - _last_logged >= _LOG_EVERY:
+        _last_logged = now
+        logger.error("API rate limits not enforced (failing open): cache unavailable: %r", error)
+
+
+def _hit_redis(cache: RedisCache, key: str, window: int) -> Window:
+    full_key = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(full_key, write=True)
+    count, ttl = client.eval(_HIT_SCRIPT, 1, full_key, window)
+    return Window(int(count), max(1, int(ttl)))
+
+
+def _hit_local(cache, key: str, window: int) -> Window:
+    """Any other cache (LocMem in the quick start: per process, check billing.W001)."""
+    now = time.time()
+    cache.add(f"{key}:reset", now + window, window)
+    cache.add(key, 0, window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        count = 1
+    reset_at = cache.get(f"{key}:reset") or now + window
+    return Window(count, max(1, math.ceil(reset_at - now)))
+
+
+def hit(key: str, window: int) -> Window | None:
+    """Count one request in the window `key`; None when the cache is unavailable (fail open)."""
+    cache = caches["default"]
+    try:
+        if isinstance(cache, RedisCache):
+            return _hit_redis(cache, key, window)
+        return _hit_local(cache, key, window)
+    except Exception as error:  # redis.RedisError, OSError...: never a 500 because of a counter
+        _log_unavailable(error)
+        return None
+
+
+def peek(key: str) -> Window | None:
+    """The window `key` as it stands, without counting; None if it is empty or unavailable."""
+    cache = caches["default"]
+    try:
+        if isinstance(cache, RedisCache):
+            full_key = cache.make_and_validate_key(key)
+            client = cache._cache.get_client(full_key, write=False)
+            count, ttl = client.pipeline().get(full_key).ttl(full_key).execute()
+            return None if count is None else Window(int(count), max(1, int(ttl)))
+        count = cache.get(key)
+        if count is None:
+            return None
+        reset_at = cache.get(f"{key}:reset") or time.time() + 1
+        return Window(int(count), max(1, math.ceil(reset_at - time.time())))
+    except Exception as error:
+        _log_unavailable(error)
+        return None
+
+
+def _set_headers(request, limit: int, window: Window) -> None:
+    """DocuSign's X-RateLimit-* headers, added to the response by RateLimitHeadersMiddleware."""
+    request._request.rate_limit_headers = {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(max(0, limit - window.count)),
+        "X-RateLimit-Reset": str(int(time.time()) + window.reset_in),
+    }
+
+
+def caller_key(request) -> str | None:
+    credential = getattr(request.user, "credential", None)
+    if credential is not None:
+        return f"credential:{credential.pk}"
+    if request.user and request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return None
+
+
+class ApiRateThrottle(BaseThrottle):
+    """The burst limit per caller, then the hourly limit per account (DocuSign) or per caller
+    (Legend). Runs after authentication and the permission check; a refusal raises
+    `RateLimited` before the view's handler, so nothing is written and no Idempotency-Key is
+    used. A request refused by the burst limit is not counted in the hourly one."""
+
+    def allow_request(self, request, view) -> bool:
+        caller = caller_key(request)
+        if caller is None:
+            return True
+        account = getattr(view, "account", None)
+        hourly_scope = f"account:{account.pk}" if account is not None else caller
+        limits = [
+            (BURST_CODE, f"burst:{caller}", settings.API_BURST_LIMIT, settings.API_BURST_WINDOW),
+            (HOURLY_CODE, f"hourly:{hourly_scope}", settings.API_HOURLY_LIMIT, 3600),
+        ]
+        for code, key, limit, window_seconds in limits:
+            if limit <= 0:
+                continue
+            window = hit(key, window_seconds)
+            if window is None:
+                continue
+            if window.count > limit:
+                _set_headers(request, limit, window)
+                raise RateLimited(
+                    error_code=code,
+                    message=f"API rate limit exceeded: {limit} requests per "
+                    f"{_period(window_seconds)}.",
+                    wait=window.reset_in,
+                    limit=limit,
+                )
+            _set_headers(request, limit, window)  # the last (hourly) one is what is shown
+        return True
+
+
+def _period(seconds: int) -> str:
+    return "hour" if seconds == 3600 else f"{seconds} seconds"
+
+
+def check_auth_failures(request) -> None:
+    """Refuse with 429 when the client address used up its failed authentications."""
+    limit = settings.API_AUTH_FAILURE_LIMIT
+    if limit <= 0:
+        return
+    window = peek(f"authfail:{client_address(request)}")
+    if window is not None and window.count >= limit:
+        raise RateLimited(
+            error_code=AUTH_FAILURES_CODE,
+            message=f"Too many failed authentications from this address ({limit} per "
+            f"{settings.API_AUTH_FAILURE_WINDOW} seconds).",
+            wait=window.reset_in,
+            limit=limit,
+        )
+
+
+def record_auth_failure(request) -> None:
+    if settings.API_AUTH_FAILURE_LIMIT > 0:
+        hit(f"authfail:{client_address(request)}", settings.API_AUTH_FAILURE_WINDOW)
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the X-RateLimit-* headers that an API throttle left on the request."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        for name, value in getattr(request, "rate_limit_headers", {}).items():
+            response.headers.setdefault(name, value)
+        return response
