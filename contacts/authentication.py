@@ -3,6 +3,8 @@
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from audit.context import note_credential
+
 from .models import ApiCredential
 from .selectors import active_credential_for_secret
 
@@ -41,6 +43,7 @@ class BearerCredentialAuthentication(authentication.BaseAuthentication):
         credential = active_credential_for_secret(secret)
         if credential is None:
             raise exceptions.AuthenticationFailed("The API key is not valid or has been revoked.")
+        note_credential(credential)  # the audit trail's actor for this request
         ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
         return PartnerPrincipal(credential), credential
 
