@@ -7,7 +7,11 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_site.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from audit.context import command_context
+
+    # Rows a command changes are recorded in the audit trail as channel "command" (docs/audit.md).
+    with command_context(sys.argv):
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

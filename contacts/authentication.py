@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from audit.context import note_credential
 from billing_site.api.throttles import check_auth_failures, record_auth_failure
 
 from .models import ApiCredential
@@ -58,6 +59,7 @@ class BearerCredentialAuthentication(authentication.BaseAuthentication):
         if credential is None:
             record_auth_failure(request)
             raise exceptions.AuthenticationFailed("The API key is not valid or has been revoked.")
+        note_credential(credential)  # the audit trail's actor for this request
         now = timezone.now()
         ApiCredential.objects.filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),

@@ -1,3 +1,4 @@
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -8,6 +9,15 @@ from contacts.models import Account, ApiCredential, Contact
 from invoices.models import BillingItem, Invoice
 
 from .actors import Channel
+
+
+def immutable() -> pgtrigger.Protect:
+    """Refuses UPDATE and DELETE of a money row in PostgreSQL itself, whoever sends the SQL.
+
+    Money is corrected by a new row (a reversal, a write-down), never by editing or removing one.
+    TRUNCATE is not covered: it needs the table owner's privilege (see docs/audit.md).
+    """
+    return pgtrigger.Protect(name="immutable", operation=pgtrigger.Update | pgtrigger.Delete)
 
 
 class TenderType(models.Model):
@@ -82,6 +92,7 @@ class Payment(Recorded):
 
     class Meta:
         ordering = ["-processed_at", "-pk"]
+        triggers = [immutable()]
         constraints = [
             *Recorded.Meta.constraints,
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
@@ -122,6 +133,7 @@ class PaymentAllocation(models.Model):
 
     class Meta:
         ordering = ["payment", "pk"]
+        triggers = [immutable()]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
             models.CheckConstraint(
@@ -144,6 +156,7 @@ class Reversal(Recorded):
 
     class Meta:
         ordering = ["-reversed_at", "-pk"]
+        triggers = [immutable()]
         constraints = [
             *Recorded.Meta.constraints,
             models.CheckConstraint(condition=~Q(reason=""), name="reversal_reason_required"),
@@ -169,6 +182,7 @@ class WriteDown(Recorded):
 
     class Meta:
         ordering = ["-recorded_at", "-pk"]
+        triggers = [immutable()]
         constraints = [
             *Recorded.Meta.constraints,
             models.CheckConstraint(condition=Q(amount__gt=0), name="write_down_amount_positive"),
