@@ -5,13 +5,13 @@ constraint or a protected foreign key in PostgreSQL.
 
 Payments, allocations, reversals and write-downs cannot be updated at all (a trigger refuses it,
 tests/test_history_immutable.py); to show that their CHECK constraints hold as well, those updates
-run with that one trigger lifted (`pgtrigger.ignore`), so the refusal can only be the constraint.
+run with the table's triggers disabled by its owner (tests/triggers.py), so the refusal can only be
+the constraint.
 """
 
 from contextlib import nullcontext
 from decimal import Decimal
 
-import pgtrigger
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -27,6 +27,7 @@ from tests.factories import (
     PaymentFactory,
     ReversalFactory,
 )
+from tests.triggers import owner_disables_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.django_db
 def refused(write, *, immutable=None):
     """`write` fails with IntegrityError; `immutable`: the model whose immutability trigger is
     lifted meanwhile, so that only a constraint is left to refuse."""
-    lifted = pgtrigger.ignore(f"{immutable._meta.label}:immutable") if immutable else nullcontext()
+    lifted = owner_disables_triggers(immutable) if immutable else nullcontext()
     with pytest.raises(IntegrityError), lifted, transaction.atomic():
         write()
 

@@ -8,6 +8,7 @@ RAISE EXCEPTION (SQLSTATE P0001), which Django raises as ProgrammingError.
 
 from decimal import Decimal
 
+import pgtrigger
 import pytest
 from django.db import ProgrammingError, connection, transaction
 
@@ -123,3 +124,53 @@ def test_the_triggers_refuse_updates_and_deletes_only():
     for table, name, definition in triggers:
         assert name.startswith("pgtrigger_immutable_")
         assert f"BEFORE DELETE OR UPDATE ON public.{table} FOR EACH ROW" in definition
+
+
+def trigger_names(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relname = %s AND NOT t.tgisinternal",
+            [table],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+@pytest.mark.parametrize(("model", "factory", "column", "value"), MONEY_ROWS)
+def test_no_session_setting_lifts_the_protection(model, factory, column, value):
+    """pgtrigger's escape hatch (`SET LOCAL pgtrigger.ignore`, or `pgtrigger.ignore()` in Python)
+    is switched off in this database (audit.lockdown): only DDL by the owner could."""
+    row = factory()
+    before = snapshot(model, row.pk)
+    table = model._meta.db_table
+    names = "{" + ",".join(trigger_names(table)) + "}"
+
+    def update_with_the_escape_hatch():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [names])
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(table)} SET {column} = %s WHERE id = %s",  # noqa: S608
+                [value, row.pk],
+            )
+
+    refused(model, update_with_the_escape_hatch)
+    with pgtrigger.ignore(f"{model._meta.label}:immutable"):
+        refused(model, lambda: model.objects.filter(pk=row.pk).delete())
+    assert snapshot(model, row.pk) == before
+
+
+def test_the_lockdown_survives_a_new_migrate():
+    """pgtrigger rewrites its ignore function whenever a migration installs a trigger; migrate
+    always ends by locking it down again."""
+    from django.core.management import call_command
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = '_pgtrigger_should_ignore'")
+        (source,) = cursor.fetchone()
+    assert "audit.lockdown" in source
+
+    call_command("migrate", verbosity=0)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = '_pgtrigger_should_ignore'")
+        assert "audit.lockdown" in cursor.fetchone()[0]
