@@ -76,11 +76,16 @@ def opened(**metadata):
 
 
 def request_context(request):
+    """The context of one request. On the staff pages the session's user is the actor; the APIs
+    authenticate inside the view (a partner key or a staff session) and note their actor there
+    (`note_credential`, `note_user`), so an API request never looks its session up out here."""
+    channel = channel_for_path(request.path)
+    api = channel in (Channel.DOCUSIGN_API, Channel.LEGEND_API)
     return opened(
-        channel=channel_for_path(request.path),
+        channel=channel,
         path=request.path,
         method=request.method,
-        **user_metadata(getattr(request, "user", None)),
+        **({} if api else user_metadata(getattr(request, "user", None))),
     )
 
 
@@ -99,3 +104,9 @@ def command_context(argv: list[str]):
 def note_credential(credential) -> None:
     """Add the partner credential to the open context (none open: nothing happens)."""
     pghistory.context(**credential_metadata(credential))
+
+
+def note_user(user) -> None:
+    """Add the staff user of an API request made with a session to the open context."""
+    if metadata := user_metadata(user):
+        pghistory.context(**metadata)

@@ -3,6 +3,9 @@
 Placed after AuthenticationMiddleware, which sets `request.user` from the session.
 """
 
+from billing_site.api.errors import DATABASE_UNAVAILABLE
+from billing_site.unavailable import answer_unavailable
+
 from .context import request_context
 
 
@@ -11,5 +14,9 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with request_context(request):
+        try:
+            context = request_context(request)  # a staff page looks its session's user up here
+        except DATABASE_UNAVAILABLE as error:
+            return answer_unavailable(request, error)
+        with context:
             return self.get_response(request)

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from audit.context import note_credential
+from audit.context import note_credential, note_user
 from billing_site.api.throttles import check_auth_failures, record_auth_failure
 
 from .models import ApiCredential
@@ -69,6 +69,16 @@ class BearerCredentialAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+class StaffSessionAuthentication(authentication.SessionAuthentication):
+    """A logged-in staff session (with DRF's CSRF check), noted as the audit trail's actor."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            note_user(result[0])
+        return result
 
 
 def request_grantee(request) -> dict:

@@ -210,6 +210,27 @@ def test_a_docusign_api_payment_records_the_invoice_balances_with_the_credential
     assert [e.pgh_label for e in events(ApiCredentialEvent, role.credential)] == ["insert"]
 
 
+def test_an_api_payment_with_a_staff_session_records_the_staff_user(client):
+    """The API looks the session up itself (StaffSessionAuthentication), not the audit middleware:
+    with the database down an API request must still answer in the API's shape."""
+    user = UserFactory(is_superuser=True)
+    invoice = InvoiceFactory(due_date=days_ago(10), amount=Decimal("12.50"))
+    address = docusign_url("restapi", invoice.account, "billing_payments")
+    client.force_login(user)
+
+    response = client.post(address, {"paymentAmount": "12.50"}, content_type="application/json")
+
+    assert response.status_code == 201, response.content
+    update = events(InvoiceEvent, invoice)[-1]
+    assert (update.pgh_label, update.balance) == ("update", 0)
+    assert context_of(update) == {
+        "channel": "docusign_api",
+        "path": address,
+        "method": "POST",
+        **staff(user),
+    }
+
+
 def test_a_legend_api_payment_records_the_billing_item_balances_with_the_credential(client):
     till = AccountRoleFactory(role=Role.BILLING_PAYMENT)
     item = BillingItemFactory(

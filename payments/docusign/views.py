@@ -8,7 +8,6 @@ from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -19,7 +18,11 @@ from billing_site.api.pagination import uri_cursor_pagination
 from billing_site.api.parsers import DecimalJSONParser
 from billing_site.api.renderers import EnvelopeJSONRenderer, PDFRenderer
 from billing_site.api.throttles import ApiRateThrottle
-from contacts.authentication import BearerCredentialAuthentication, request_grantee
+from contacts.authentication import (
+    BearerCredentialAuthentication,
+    StaffSessionAuthentication,
+    request_grantee,
+)
 from contacts.permissions import HasAccountPrivilege
 from contacts.roles import Privilege
 from invoices.models import Invoice
@@ -55,7 +58,7 @@ class AccountBillingViewSet(BodyLimits, viewsets.GenericViewSet):
     """Requires credentials of an account administrator of `{accountId}` (a partner key as
     `Authorization: Bearer <key>`, or a logged-in staff session). All values are strings."""
 
-    authentication_classes = [BearerCredentialAuthentication, SessionAuthentication]
+    authentication_classes = [BearerCredentialAuthentication, StaffSessionAuthentication]
     permission_classes = [HasAccountPrivilege]
     throttle_classes = [ApiRateThrottle]  # billing_site/api/throttles.py
     required_privilege = Privilege.ACCOUNT_ADMIN

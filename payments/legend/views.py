@@ -3,7 +3,6 @@
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
@@ -13,7 +12,11 @@ from billing_site.api.renderers import ExactNumberJSONRenderer
 from billing_site.api.schema import CommonErrorResponses
 from billing_site.api.throttles import ApiRateThrottle
 from billing_site.money import ZERO
-from contacts.authentication import BearerCredentialAuthentication, request_grantee
+from contacts.authentication import (
+    BearerCredentialAuthentication,
+    StaffSessionAuthentication,
+    request_grantee,
+)
 from contacts.models import Contact
 from contacts.permissions import HasPrivilegeOnSomeAccount
 from contacts.roles import Privilege, roles_with
@@ -60,7 +63,7 @@ class LegendViewSet(BodyLimits, viewsets.GenericViewSet):
     """Legend's POS endpoints. A partner key (`Authorization: Bearer <key>`) or a staff session;
     the key needs the endpoint's permission on the contact's account."""
 
-    authentication_classes = [BearerCredentialAuthentication, SessionAuthentication]
+    authentication_classes = [BearerCredentialAuthentication, StaffSessionAuthentication]
     permission_classes = [HasPrivilegeOnSomeAccount]
     throttle_classes = [ApiRateThrottle]  # billing_site/api/throttles.py
     parser_classes = [DecimalJSONParser, DecimalTextJSONParser]
