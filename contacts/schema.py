@@ -1,5 +1,6 @@
 """OpenAPI description of the partner credential (drf-spectacular), loaded by ContactsConfig."""
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -14,3 +15,9 @@ class BearerCredentialScheme(OpenApiAuthenticationExtension):
             "description": "A partner API key: `Authorization: Bearer <secret>` "
             "(manage.py create_api_key).",
         }
+
+
+class StaffSessionScheme(SessionScheme):
+    """A staff session on the API: the same cookie as Django's session (audit notes the user)."""
+
+    target_class = "contacts.authentication.StaffSessionAuthentication"
