@@ -47,7 +47,10 @@ def _event_model(tracked, name, *, fields=None, exclude=None, update_condition=N
 # Accounts (the API payment switch), invoices and billing items (balances), account roles.
 AccountEvent = _event_model(Account, "AccountEvent")
 InvoiceEvent = _event_model(Invoice, "InvoiceEvent")
-BillingItemEvent = _event_model(BillingItem, "BillingItemEvent")
+# A billing item's `account` is its contact's, which the event keeps (`contact_id`) and which the
+# database keeps equal (a composite foreign key): not copied again, and a change of it alone (the
+# backfill that added it) makes no event.
+BillingItemEvent = _event_model(BillingItem, "BillingItemEvent", exclude=["account"])
 AccountRoleEvent = _event_model(AccountRole, "AccountRoleEvent")
 
 # Credentials: never the secret digests; and every API request sets `last_used_at`, which alone

@@ -170,7 +170,12 @@ def build(today: datetime.date) -> None:
         Payment.objects.bulk_create((payment for payment, _ in payments), batch_size=BATCH)
         PaymentAllocation.objects.bulk_create(
             (
-                PaymentAllocation(payment=payment, invoice=invoice, amount=payment.amount)
+                PaymentAllocation(
+                    account=payment.account,
+                    payment=payment,
+                    invoice=invoice,
+                    amount=payment.amount,
+                )
                 for payment, invoice in payments
             ),
             batch_size=BATCH,
@@ -178,6 +183,7 @@ def build(today: datetime.date) -> None:
         Reversal.objects.bulk_create(
             (
                 Reversal(
+                    account=payment.account,
                     payment=payment,
                     reason="Bench: returned",
                     reversed_at=min(

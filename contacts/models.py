@@ -53,6 +53,12 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
+        constraints = [
+            # What a billing item's and a payment's (contact_id, account_id) reference, so that
+            # their account is the contact's (billing_site/account_keys.py): a contact with
+            # billing items or payments cannot move to another account.
+            models.UniqueConstraint(fields=["account", "id"], name="contact_account_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -62,6 +62,7 @@ def invoice_issue(
     )
     InvoiceItem.objects.bulk_create(
         InvoiceItem(
+            account_id=invoice.account_id,
             invoice=invoice,
             charge_name=line.charge_name,
             quantity=line.quantity,
@@ -98,6 +99,7 @@ def billing_item_create(
     """Charge a contact; the whole amount is outstanding."""
     total_amount = parse_amount(total_amount)
     return BillingItem.objects.create(
+        account_id=contact.account_id,
         contact=contact,
         description=description,
         due_date=due_date,

@@ -69,8 +69,28 @@ class Recorded(models.Model):
         return str(self.recorded_by_user or self.recorded_by_credential or "system")
 
 
+def account_field(related_name: str, why: str = "") -> models.ForeignKey:
+    """The account of a money row: its parent's, set by payments.services when the row is made.
+
+    Every money table carries it, the key to partition or distribute the money tables by
+    (docs/scaling.md, "Past one primary"). It is indexed with the column it is queried with (the
+    model's Meta.indexes), not alone.
+    """
+    return models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name=related_name, editable=False, db_index=False
+    )
+
+
 class Payment(Recorded):
-    """Money received once, allocated to invoices or billing items. Never edited or deleted."""
+    """Money received once, allocated to invoices or billing items. Never edited or deleted.
+
+    Unique on (account_id, id) as well as on id: what its allocations and its reversal reference
+    with (payment_id, account_id), so that the database keeps their account equal to the
+    payment's. A contact's payment is the contact's account's: (contact_id, account_id)
+    references contact (account_id, id). Composite foreign keys rather than triggers: a CHECK
+    cannot look at another row, a key costs the one index lookup an INSERT makes anyway, and it
+    names the rule in the schema (billing_site/account_keys.py, migration payments/0007).
+    """
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments")
     contact = models.ForeignKey(
@@ -99,6 +119,7 @@ class Payment(Recorded):
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payment_currency_iso4217"
             ),
+            models.UniqueConstraint(fields=["account", "id"], name="payment_account_key"),
         ]
         indexes = [
             models.Index(fields=["account", "payment_date"], name="payment_account_date"),
@@ -117,8 +138,15 @@ class Payment(Recorded):
 
 
 class PaymentAllocation(models.Model):
-    """The part of a payment applied to one invoice or one billing item."""
+    """The part of a payment applied to one invoice or one billing item.
 
+    `account` is the payment's, and so its target's: composite foreign keys (payment_id,
+    account_id) -> payment, (invoice_id, account_id) -> invoice and (billing_item_id, account_id)
+    -> billing item, each to the parent's unique (account_id, id), refuse any other (a null
+    target is not checked, MATCH SIMPLE). So no allocation crosses accounts, whatever sends it.
+    """
+
+    account = account_field("payment_allocations")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
@@ -142,14 +170,20 @@ class PaymentAllocation(models.Model):
                 name="allocation_one_target",
             ),
         ]
+        indexes = [models.Index(fields=["account", "payment"], name="allocation_account_payment")]
 
     def __str__(self) -> str:
         return f"{self.amount} of {self.payment} to {self.invoice or self.billing_item}"
 
 
 class Reversal(Recorded):
-    """Undoes one payment: every balance it reduced is restored; the payment stays as it was."""
+    """Undoes one payment: every balance it reduced is restored; the payment stays as it was.
 
+    `account` is the payment's, kept so by a composite foreign key (payment_id, account_id) ->
+    payment (account_id, id).
+    """
+
+    account = account_field("reversals")
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="reversal")
     reason = models.TextField()
     reversed_at = models.DateTimeField(default=timezone.now)
@@ -161,14 +195,21 @@ class Reversal(Recorded):
             *Recorded.Meta.constraints,
             models.CheckConstraint(condition=~Q(reason=""), name="reversal_reason_required"),
         ]
+        # An account's reversals, latest first (the account page).
+        indexes = [models.Index(fields=["account", "reversed_at"], name="reversal_account_date")]
 
     def __str__(self) -> str:
         return f"Reversal of {self.payment}"
 
 
 class WriteDown(Recorded):
-    """Part of a billing item's balance written off by finance."""
+    """Part of a billing item's balance written off by finance.
 
+    `account` is the billing item's (so its contact's), kept so by a composite foreign key
+    (billing_item_id, account_id) -> billing item (account_id, id).
+    """
+
+    account = account_field("write_downs")
     billing_item = models.ForeignKey(
         BillingItem, on_delete=models.PROTECT, related_name="write_downs"
     )
@@ -188,6 +229,10 @@ class WriteDown(Recorded):
             models.CheckConstraint(condition=Q(amount__gt=0), name="write_down_amount_positive"),
             models.CheckConstraint(condition=~Q(reason=""), name="write_down_reason_required"),
         ]
+        # An account's write-downs up to a date (receivables as of a day).
+        indexes = [
+            models.Index(fields=["account", "write_down_date"], name="write_down_account_date")
+        ]
 
     def __str__(self) -> str:
         return f"Write-down of {self.amount} on {self.billing_item}"
@@ -199,6 +244,13 @@ class IdempotencyRecord(models.Model):
     A key belongs to the credential (or staff user) that sent it. The row is inserted and locked
     in the same transaction that performs the request, so a concurrent retry waits for the first
     request to finish and then replays its response instead of running again.
+
+    No `account`, on purpose: this is not a money row but a stored answer, and it is scoped by
+    its owner, not by an account. A credential may act on several accounts and its keys are unique
+    across all of them (the same key on another account's path is refused, not run), and the
+    record is written before the request is resolved to an account (Legend's payments name a
+    contact in the body, not an account). Under Citus it would be distributed by credential
+    (docs/scaling.md, "Past one primary").
     """
 
     key = models.CharField(max_length=255)

@@ -160,7 +160,9 @@ def invoices_pay(
         applied = min(remaining, invoice.balance)
         remaining -= applied
         balances[invoice.pk] = invoice.balance - applied
-        allocations.append(PaymentAllocation(payment=payment, invoice=invoice, amount=applied))
+        allocations.append(
+            PaymentAllocation(account=account, payment=payment, invoice=invoice, amount=applied)
+        )
     PaymentAllocation.objects.bulk_create(allocations)
     _write_invoice_balances(balances)
     return InvoicesPaid(payment=payment, allocations=allocations)
@@ -222,6 +224,7 @@ def billing_items_pay(
     )
     PaymentAllocation.objects.bulk_create(
         PaymentAllocation(
+            account=account,
             payment=payment,
             billing_item=item,
             amount=amount,
@@ -261,6 +264,7 @@ def billing_items_write_down(
         item.balance -= amount
         write_downs.append(
             WriteDown(
+                account_id=item.account_id,
                 billing_item=item,
                 amount=amount,
                 write_down_date=write_down_date,
@@ -309,7 +313,9 @@ def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
     _write_billing_item_balances(
         {pk: item.balance + restored[("item", pk)] for pk, item in items.items()}
     )
-    return Reversal.objects.create(payment=payment, reason=reason, **actor.recorded_by())
+    return Reversal.objects.create(
+        account_id=payment.account_id, payment=payment, reason=reason, **actor.recorded_by()
+    )
 
 
 # Helpers: rules shared by the flows above. None of them is atomic on its own.

@@ -108,6 +108,7 @@ class InvoiceItemFactory(factory.django.DjangoModelFactory):
         model = InvoiceItem
 
     invoice = factory.SubFactory(InvoiceFactory)
+    account = factory.SelfAttribute("invoice.account")
     charge_name = factory.Sequence(lambda n: f"Charge {n}")
     quantity = 1
     unit_price = Decimal("100.00")
@@ -121,6 +122,7 @@ class BillingItemFactory(factory.django.DjangoModelFactory):
         model = BillingItem
 
     contact = factory.SubFactory(ContactFactory)
+    account = factory.SelfAttribute("contact.account")
     description = factory.Sequence(lambda n: f"Membership fee {n}")
     due_date = factory.LazyFunction(lambda: days_ago(5))
     total_amount = Decimal("50.00")
@@ -145,7 +147,13 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Payment
 
-    account = factory.SubFactory(AccountFactory)
+    contact = None
+    # A contact's payment is its account's (the database refuses any other).
+    account = factory.Maybe(
+        "contact",
+        yes_declaration=factory.SelfAttribute("contact.account"),
+        no_declaration=factory.SubFactory(AccountFactory),
+    )
     amount = Decimal("100.00")
     currency = factory.LazyAttribute(lambda p: p.account.currency)
     payment_date = factory.LazyFunction(timezone.now)
@@ -156,7 +164,16 @@ class PaymentAllocationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PaymentAllocation
 
-    payment = factory.SubFactory(PaymentFactory)
+    # An allocation, its payment and its target are of one account (the database refuses any
+    # other): a billing item's allocation defaults to a payment of the item's account.
+    payment = factory.Maybe(
+        "billing_item",
+        yes_declaration=factory.SubFactory(
+            PaymentFactory, account=factory.SelfAttribute("..billing_item.account")
+        ),
+        no_declaration=factory.SubFactory(PaymentFactory),
+    )
+    account = factory.SelfAttribute("payment.account")
     invoice = factory.SubFactory(InvoiceFactory, account=factory.SelfAttribute("..payment.account"))
     billing_item = None
     amount = factory.LazyAttribute(lambda a: a.payment.amount)
@@ -167,6 +184,7 @@ class ReversalFactory(factory.django.DjangoModelFactory):
         model = Reversal
 
     payment = factory.SubFactory(PaymentFactory)
+    account = factory.SelfAttribute("payment.account")
     reason = "Entered in error"
     channel = Channel.SYSTEM
 
@@ -176,6 +194,7 @@ class WriteDownFactory(factory.django.DjangoModelFactory):
         model = WriteDown
 
     billing_item = factory.SubFactory(BillingItemFactory)
+    account = factory.SelfAttribute("billing_item.account")
     amount = Decimal("10.00")
     write_down_date = factory.LazyFunction(timezone.now)
     reason = "Goodwill"
