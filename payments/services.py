@@ -252,6 +252,10 @@ def billing_items_write_down(
     if not reason:
         raise ReasonRequired("A write-down needs a reason.")
     _check_distinct(lines)
+    # The account first, as every money service: a write-down's foreign key to it (its
+    # account_id) waits on another service's account lock, which would deadlock with that
+    # service waiting on these items.
+    lock_account(contact.account_id)
     items = lock_billing_items(line.billing_id for line in lines)
     now = timezone.now()
     outcomes, write_downs = [], []
