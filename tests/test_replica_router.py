@@ -9,6 +9,7 @@ primary by design.
 """
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -25,6 +26,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from billing_site.db_router import REPLICA, ReplicaRouter, pinned, read_alias, replica_reads
+from billing_site.replica import Freshness
 from contacts.models import Account
 from invoices.models import Invoice
 from payments.actors import SYSTEM
@@ -134,6 +136,21 @@ def test_inside_the_scope_a_write_and_a_money_path_never_touch_the_replica(books
 
 
 # The pages that read the replica.
+
+
+@pytest.mark.django_db
+def test_the_dashboard_says_how_far_behind_a_lagging_replica_is(client, staff, monkeypatch):
+    behind = Freshness(
+        as_of=datetime.datetime(2026, 3, 1, 12, 34, 56, tzinfo=datetime.UTC),
+        lagging=True,
+        lag_seconds=7,
+    )
+    monkeypatch.setattr("backoffice.views.figures_freshness", lambda: behind)
+
+    for address in ("/backoffice/", "/backoffice/past-due/"):
+        as_of = page_of(client.get(address)).by_id("figures-as-of").text()
+        assert as_of == "Figures as of 12:34:56 UTC (replica 7 s behind)"
+
 
 TIME = r"Figures as of \d\d:\d\d:\d\d UTC"
 
