@@ -44,7 +44,7 @@ def _run(*command, timeout: float = 60) -> None:
 
 @contextmanager
 def _owned_tempdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="billing-pg-"))
+    path = Path(tempfile.mkdtemp(prefix="billing-replica-test-"))
     path.chmod(0o755)
     if os.geteuid() == 0:
         shutil.chown(path, "postgres")
