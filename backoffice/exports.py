@@ -1,7 +1,10 @@
 """The past-due list as CSV and XLSX: the page's query (filters and sort, every page of it).
 
-Rows are read in chunks from the same filtered, sorted queryset as the page; CSV is streamed as it
-is written, XLSX is written row by row (openpyxl's write-only mode) into a temporary file. Amounts
+Rows are read in chunks from the same filtered, sorted queryset as the page, on the replica
+(`replica_reads()`; the queryset is pinned to it, since the CSV is read after the view returns),
+a chunk at a time whether server-side cursors are on or off (billing_site/chunked.py, PgBouncer).
+CSV is streamed as it is written, XLSX is written row by row (openpyxl's write-only mode) into a
+temporary file. Amounts
 are "125.00" strings in CSV and numbers (format "#,##0.00") in XLSX, with the currency beside them.
 """
 
@@ -17,6 +20,8 @@ from django.views import View
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from billing_site.chunked import chunked
+from billing_site.db_router import pinned, replica_reads
 from billing_site.money import format_amount
 from invoices.due import days_late, today
 
@@ -41,7 +46,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def past_due_rows(invoices, as_of: datetime.date) -> Iterator[tuple]:
-    for invoice in invoices.iterator(chunk_size=CHUNK):
+    for invoice in chunked(invoices, CHUNK):
         account = invoice.account
         yield (
             account.number,
@@ -127,12 +132,13 @@ def _text(sheet, value: str) -> WriteOnlyCell:
 class PastDueExport(StaffPageMixin, View):
     """The filtered list as a file; invalid filters send the user back to the list's errors."""
 
+    @replica_reads()
     def get(self, request):
         listing = past_due_listing(request.GET)
         if not listing.filters.is_valid():
             return redirect(f"{reverse('backoffice:past-due')}?{request.GET.urlencode()}")
         as_of = today()
-        return self.respond(listing.invoices, as_of, f"past-due-{as_of.isoformat()}")
+        return self.respond(pinned(listing.invoices), as_of, f"past-due-{as_of.isoformat()}")
 
     def respond(self, invoices, as_of: datetime.date, name: str):
         raise NotImplementedError

@@ -1,13 +1,18 @@
 """The read-only pages: dashboard, past-due list, account and contact pages.
 
 Each parses its input, calls one selector and renders; exports.py serves the past-due list as
-files and payment_views.py the pages that move money.
+files and payment_views.py the pages that move money. The dashboard and the past-due list read
+the replica (`replica_reads()`, after the permission check, which reads the primary) and say how
+fresh their figures are; the account and contact pages, from which money is moved, read the
+primary.
 """
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.views import View
 
+from billing_site.db_router import pinned, replica_reads
+from billing_site.replica import figures_freshness
 from contacts.models import Account, Contact
 from payments.selectors import receivables_on
 
@@ -21,6 +26,7 @@ PAGE_SIZE = 50
 
 
 class DashboardView(StaffPageMixin, View):
+    @replica_reads()
     def get(self, request):
         form = AsOfForm(request.GET or None)
         as_of = form.as_of_date()
@@ -29,6 +35,7 @@ class DashboardView(StaffPageMixin, View):
             "backoffice/dashboard.html",
             form=form,
             as_of=as_of,
+            freshness=figures_freshness() if as_of else None,
             receivables=receivables,
             bucket_labels=BUCKET_LABELS,
             chart=ageing_chart(receivables),
@@ -36,11 +43,14 @@ class DashboardView(StaffPageMixin, View):
 
 
 class PastDueView(StaffPageMixin, View):
+    @replica_reads()
     def get(self, request):
         listing = past_due_listing(request.GET)
-        page = Paginator(listing.invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+        invoices = pinned(listing.invoices)
+        page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
         return self.render(
             "backoffice/past_due.html",
+            freshness=figures_freshness(),
             listing=listing,
             page=page,
             page_range=page.paginator.get_elided_page_range(page.number),

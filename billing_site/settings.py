@@ -131,6 +131,29 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming replica (docs/operations.md, "Replica reads and PgBouncer"): only the reads that may
+# be a little stale go there, and only inside billing_site.db_router.replica_reads() (the finance
+# dashboard, the past-due list and its exports, `verify_ledger --replica`); every write, every
+# API request and every money path use the primary. In tests the alias mirrors the test database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        ),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["billing_site.db_router.ReplicaRouter"]
+# Behind PgBouncer in transaction pooling mode, consecutive transactions of one connection may run
+# on different server sessions: nothing may outlive a transaction. Django's server-side cursors
+# (`.iterator()`: DECLARE ... WITH HOLD, then FETCH) and psycopg's prepared statements would.
+if env_bool("DB_TRANSACTION_POOLING"):
+    for _database in DATABASES.values():
+        if _database["ENGINE"] == "django.db.backends.postgresql":
+            _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+            _database.setdefault("OPTIONS", {})["prepare_threshold"] = None  # never prepare
 # Seconds a client is told to wait (Retry-After) when the database is unavailable and the request
 # is answered 503.
 DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)

@@ -2,7 +2,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Q, QuerySet, Sum
 
 from billing_site.money import CENT, ZERO
@@ -168,14 +168,17 @@ def receivables_on(as_of: datetime.date) -> list[CurrencyReceivables]:
         contact=Contact._meta.db_table,
         bucket_sums=sums,
     )
-    ops = connection.ops
+    # Raw SQL is not routed: ask the router where the ORM would read (the replica for the
+    # dashboard, inside billing_site.db_router.replica_reads()).
+    database = connections[router.db_for_read(Payment)]
+    ops = database.ops
     params = {
         "end": ops.adapt_datetimefield_value(_end_of(as_of)),
         "as_of": ops.adapt_datefield_value(as_of),
         "void": InvoiceStatus.VOID,
         **bucket_params,
     }
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     since = _end_of(as_of - datetime.timedelta(days=30))

@@ -103,6 +103,7 @@ def gunicorn_server(
         "DEBUG": "0",
         "SECRET_KEY": "test-only-secret-key",
         "DATABASE_URL": f"{test_database_url()}?application_name={application_name}",
+        "DATABASE_REPLICA_URL": f"{test_database_url()}?application_name={application_name}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         **(env or {}),

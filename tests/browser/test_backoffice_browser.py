@@ -30,7 +30,11 @@ from tests.factories import (
     days_ago,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The live server reads the dashboard and the past-due list from the replica (a mirror in tests).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases={"default", "replica"}),
+]
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+", "total")
 

@@ -5,7 +5,11 @@ import pytest
 
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The live server reads the dashboard and the past-due list from the replica (a mirror in tests).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases={"default", "replica"}),
+]
 
 
 def violations(page, path: str) -> list[str]:

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from billing_site.db_router import replica_reads
 from payments.ledger import ledger_drift
 
 
@@ -9,8 +10,20 @@ class Command(BaseCommand):
         "allocations, write-downs and reversals; print any drift and exit non-zero if there is one."
     )
 
-    def handle(self, *args, **options) -> None:
-        drifts = ledger_drift()
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--replica",
+            action="store_true",
+            help="Read from the streaming replica (DATABASE_REPLICA_URL), sparing the primary; "
+            "without a replica configured, the primary is read.",
+        )
+
+    def handle(self, *args, replica: bool = False, **options) -> None:
+        if replica:
+            with replica_reads():
+                drifts = ledger_drift()
+        else:
+            drifts = ledger_drift()
         for drift in drifts:
             self.stdout.write(str(drift))
         if drifts:
