@@ -3,9 +3,10 @@
 Behind nginx, which buffers every request body and every response (deploy/nginx.conf.template),
 a worker is busy only while Django computes an answer: a slow client costs nginx a connection,
 never a worker. So the workers are plain sync workers, as many as the cores can keep busy, and no
-threads: measured on this 2-core machine (docs/scaling.md), gthread workers served no more
-requests per second than sync ones (the work is CPU in Python, one GIL per process) and made a
-SIGKILL take several requests down at once instead of one.
+threads: measured on this 2-core machine (docs/scaling.md, bench/stack.py --worker-classes),
+gthread workers (3 x 4 threads) served about as many API requests a second as sync ones (1.11x,
+within the noise; the work is CPU in Python, one GIL per process) with a worse tail latency, and
+a SIGKILL of a threaded worker takes several requests down at once instead of one.
 
 Every value can be overridden from the environment (GUNICORN_WORKERS, GUNICORN_WORKER_CLASS,
 GUNICORN_THREADS, GUNICORN_TIMEOUT), e.g. to measure again on other hardware.

@@ -53,6 +53,7 @@ def clients(count: int, per_client: int) -> list[dict]:
             {
                 "secret": role.credential.secret,
                 "account": account.number,
+                "account_pk": account.pk,
                 "contact": str(contact.guid),
                 "invoices": invoices,
                 "items": items,
