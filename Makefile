@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench stack stack-down clean
 
 # The virtual environment, rebuilt when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -29,6 +29,14 @@ test: install
 # The back-office benchmark: 100,000 invoices on PostgreSQL (bench/README.md). BENCH_ARGS="--rebuild".
 bench: install
 	$(BIN)/python bench/backoffice.py $(BENCH_ARGS)
+
+# The production topology on this machine (docs/deploy.md): nginx on https://127.0.0.1:8443, two
+# app servers, PgBouncer, a primary and its replica, Redis; data and logs in var/stack.
+stack: install
+	deploy/stack up
+
+stack-down:
+	deploy/stack down
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 from django.views import defaults
 from django.views.generic import RedirectView
@@ -18,10 +19,17 @@ admin.site.site_title = "Billing back office"
 admin.site.index_title = "Accounts, invoices and payments"
 admin.site.site_url = "/backoffice/"  # "View site" opens the finance back office
 
+
+def healthz(request):
+    """The load balancer's probe: this app server answers (no database, no session)."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
 DOCS_CSP = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="backoffice:dashboard"), name="home"),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("backoffice/", include(("backoffice.urls", "backoffice"), namespace="backoffice")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
