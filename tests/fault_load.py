@@ -107,6 +107,9 @@ def arrange(clients: int, per_client: int) -> list[list[Job]]:
 class Load:
     """Runs the clients and one disruptor against `server`; `acknowledged` counts 2xx so far."""
 
+    retried = frozenset({429, 503})  # answers a partner retries with the same key
+    verify: bool | str = True  # requests' TLS verification (a CA file for the stack)
+
     def __init__(self, server, plan: list[list[Job]]) -> None:
         self.server = server
         self.plan = plan
@@ -137,6 +140,7 @@ class Load:
                     data=job.body,
                     headers=headers,
                     timeout=REQUEST_TIMEOUT,
+                    verify=self.verify,
                 )
             except requests.RequestException as error:  # the worker died, the connection reset
                 outcome.attempts.append(type(error).__name__)
@@ -150,7 +154,7 @@ class Load:
                     self.acknowledged += 1
                     self._progress.notify_all()
                 return outcome
-            if response.status_code in {429, 503}:
+            if response.status_code in self.retried:
                 retry_after = response.headers.get("Retry-After")
                 if response.status_code == 503:
                     outcome.retry_after.append(retry_after)
