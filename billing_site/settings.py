@@ -211,6 +211,10 @@ LOGIN_URL = "admin:login"
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
+# How far in the future a Legend PaymentDate or WriteDownDate may be (the partner's clock may run
+# a little ahead of ours); later is refused with a 400 (docs/api.md).
+LEGEND_MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
+
 # Staff login lockout (django-axes, docs/limits.md): per username and client address together.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))

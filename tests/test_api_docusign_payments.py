@@ -126,6 +126,55 @@ def test_make_payment_with_account_guid(client, mount, account, credential, invo
     assert Payment.objects.get().account == account
 
 
+@both_mounts
+@pytest.mark.parametrize(
+    ("balance", "raw_amount"),
+    [("1.00", "1.000"), ("5117.00", '"5117.000"'), ("2.50", "2.50"), ("2.50", '"2.5000"')],
+    ids=["number-scale-3", "string-scale-3", "number-two-places", "string-scale-4"],
+)
+def test_trailing_zeros_are_the_same_amount(
+    client, mount, account, credential, balance, raw_amount
+):
+    """.NET's decimal sends 1.000 at scale 3: the same amount as 1.00, paid as 1.00."""
+    invoice = InvoiceFactory(account=account, due_date=days_ago(3), amount=Decimal(balance))
+
+    response = post(
+        client, url(mount, account, PAYMENTS), f'{{"paymentAmount": {raw_amount}}}', credential
+    )
+
+    body = data(mount, response, 201)
+    payment = Payment.objects.get()
+    assert body["billingPayments"] == [
+        {"amount": balance, "invoiceId": str(invoice.pk), "paymentId": str(payment.pk)}
+    ]
+    assert payment.amount == Decimal(balance)
+    assert str(payment.amount) == balance  # two places as stored, read back
+    assert list(payment.allocations.values_list("invoice_id", "amount")) == [
+        (invoice.pk, Decimal(balance))
+    ]
+    assert balances(invoice) == [(Decimal("0.00"), InvoiceStatus.PAID)]
+
+
+@both_mounts
+@pytest.mark.parametrize("raw_amount", ["1.005", '"1.005"', "1.0050", '"1.001"'])
+def test_sub_cent_precision_is_refused_never_rounded(
+    client, mount, account, credential, raw_amount
+):
+    invoice = InvoiceFactory(account=account, due_date=days_ago(3), amount=Decimal("1.00"))
+    before = ledger_state()
+
+    response = post(
+        client, url(mount, account, PAYMENTS), f'{{"paymentAmount": {raw_amount}}}', credential
+    )
+
+    got_message, details = error(mount, response, 400, "INVALID_PAYMENT_AMOUNT")
+    assert got_message == "The amount must have at most two decimal places."
+    if mount == "seed":
+        assert details == {"reason": "INVALID_AMOUNT"}
+    assert ledger_state() == before
+    assert balances(invoice) == [(Decimal("1.00"), InvoiceStatus.OPEN)]
+
+
 # POST billing_payments: refusals, each writing nothing
 
 MISMATCH = "The amount {} does not match the balance due 125.50."

@@ -232,9 +232,10 @@ def test_billings_for_another_accounts_contact_is_answered_as_an_unknown_one(til
             "ContactId: Must be a valid UUID.",
             False,
         ),
+        ({"ContactId": "1" * 40}, "ContactId: Must be a valid UUID.", False),
         ({"OutstandingOnly": "maybe"}, "OutstandingOnly: Must be a valid boolean.", True),
     ],
-    ids=["nothing", "no-contact", "not-a-guid", "both-bad", "bad-flag"],
+    ids=["nothing", "no-contact", "not-a-guid", "both-bad", "too-long", "bad-flag"],
 )
 def test_billings_with_a_bad_query_is_a_400(till, contact, params, message, echoed):
     if echoed:
@@ -533,9 +534,14 @@ def test_a_write_down_global_failure_writes_nothing(finance, contact, case):
         ({"WriteDownDate": None}, "WriteDownDate: This field is required."),
         ({"WriteDownDate": "03/11/2025"}, "WriteDownDate: Datetime has wrong format. Use one of "
          "these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."),
+        ({"WriteDownDate": "2025-11-03T09:15:00.5"},
+         "WriteDownDate: Datetime must have an offset, e.g. +00:00 or Z."),
+        ({"WriteDownDate": "9999-12-31T00:00:00+00:00"},
+         "WriteDownDate: Datetime must not be more than 300 seconds in the future."),
         ({"BillingWriteDowns": None}, "BillingWriteDowns: This field is required."),
     ],
-    ids=["no-notes", "blank-notes", "no-date", "bad-date", "no-lines-field"],
+    ids=["no-notes", "blank-notes", "no-date", "bad-date", "date-without-offset",
+         "date-in-the-future", "no-lines-field"],
 )  # fmt: skip
 def test_a_malformed_write_down_is_a_400(finance, contact, change, message):
     fee = BillingItemFactory(contact=contact, total_amount=Decimal("50.00"))
@@ -550,6 +556,39 @@ def test_a_malformed_write_down_is_a_400(finance, contact, change, message):
 
     assert response.status_code == 400
     assert response.json() == failure(contact.guid, message, "BillingWriteDowns")
+    assert not WriteDown.objects.exists()
+    assert balance_of(fee) == Decimal("50.00")
+
+
+def test_a_write_down_date_a_minute_ahead_is_within_the_clock_skew(finance, contact):
+    fee = BillingItemFactory(contact=contact, total_amount=Decimal("50.00"))
+    ahead = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=1)
+    body = {**write_down_body(contact, [{"BillingId": fee.pk, "Amount": 5.0}])}
+    body["WriteDownDate"] = ahead.isoformat()
+
+    response = post_write_downs(finance, body)
+
+    assert response.status_code == 200
+    assert response.json()["Success"] is True
+    assert response.json()["BillingWriteDowns"][0]["WriteDownDate"] == ahead.isoformat()
+    assert WriteDown.objects.get().write_down_date == ahead
+    assert balance_of(fee) == Decimal("45.00")
+
+
+@pytest.mark.parametrize(
+    "contact_id", [42, True, ["guid"], "guid-shaped-number"], ids=["42", "true", "list", "big"]
+)
+def test_a_write_down_contact_id_that_is_not_a_guid_string_is_a_400(finance, contact, contact_id):
+    fee = BillingItemFactory(contact=contact, total_amount=Decimal("50.00"))
+    body = write_down_body(contact, [{"BillingId": fee.pk, "Amount": 5.0}])
+    if contact_id == "guid-shaped-number":
+        contact_id = contact.guid.int
+    body["ContactId"] = contact_id
+
+    response = post_write_downs(finance, body)
+
+    assert response.status_code == 400
+    assert response.json() == failure(None, "ContactId: Must be a valid UUID.", "BillingWriteDowns")
     assert not WriteDown.objects.exists()
     assert balance_of(fee) == Decimal("50.00")
 

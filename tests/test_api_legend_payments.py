@@ -262,15 +262,15 @@ def test_mixed_lines_apply_the_good_ones_and_refuse_each_bad_one_with_its_reason
 
     paid_in_part = item("50.00")
     paid_in_full = item("30.00")
-    zero, negative, over, too_precise, long_code, code_at_limit = (
-        item(total) for total in ("20.00", "20.00", "50.00", "20.00", "20.00", "20.00")
+    zero, negative, over, too_precise, code_at_limit = (
+        item(total) for total in ("20.00", "20.00", "50.00", "20.00", "20.00")
     )
     settled = item("20.00", balance=Decimal("0.00"))
     others_item = BillingItemFactory(
         contact=ContactFactory(account=till.account), total_amount=Decimal("20.00")
     )
     unknown_id = others_item.pk + 1000
-    code_100, code_101 = "A" * 100, "B" * 101
+    code_100 = "A" * 100  # at the limit; a longer one is a malformed request (a 400, below)
     body = body_of(
         contact,
         [
@@ -284,7 +284,6 @@ def test_mixed_lines_apply_the_good_ones_and_refuse_each_bad_one_with_its_reason
             line(negative, -5.0),
             line(over, 60.0),
             line(too_precise, 2.005),
-            line(long_code, 5.0, AuthorizationCode=code_101),
             line(settled, 5.0),
             line(code_at_limit, 5.0, ThirdPartyReference="till-3", AuthorizationCode=code_100),
         ],
@@ -329,7 +328,6 @@ def test_mixed_lines_apply_the_good_ones_and_refuse_each_bad_one_with_its_reason
             refused(negative.pk, 20.0, LineRefusal.AMOUNT_NOT_POSITIVE),
             refused(over.pk, 50.0, LineRefusal.OVER_BALANCE, amount="60.00", balance="50.00"),
             refused(too_precise.pk, 20.0, LineRefusal.AMOUNT_TOO_PRECISE),
-            refused(long_code.pk, 20.0, LineRefusal.AUTHORIZATION_CODE_TOO_LONG),
             refused(settled.pk, 0.0, LineRefusal.ALREADY_SETTLED),
             applied(code_at_limit, 15.0),
         ],
@@ -347,16 +345,15 @@ def test_mixed_lines_apply_the_good_ones_and_refuse_each_bad_one_with_its_reason
         f"The amount 60.00 is more than the balance 50.00 of billing item {over.pk}."
     )
     assert results[7]["ErrorMessage"] == "The amount must have at most two decimal places."
-    assert results[8]["ErrorMessage"] == ("The authorization code must be at most 100 characters.")
-    assert results[9]["ErrorMessage"] == f"Billing item {settled.pk} is already settled."
+    assert results[8]["ErrorMessage"] == f"Billing item {settled.pk} is already settled."
 
     # Balances as stored, re-read.
-    everything = [paid_in_part, paid_in_full, zero, negative, over, too_precise, long_code]
+    everything = [paid_in_part, paid_in_full, zero, negative, over, too_precise]
     everything += [settled, code_at_limit, others_item]
     assert balances(everything) == [
         Decimal(amount)
         for amount in (
-            "40.00", "0.00", "20.00", "20.00", "50.00", "20.00", "20.00", "0.00", "15.00", "20.00"
+            "40.00", "0.00", "20.00", "20.00", "50.00", "20.00", "0.00", "15.00", "20.00"
         )
     ]  # fmt: skip
 
@@ -432,6 +429,73 @@ def test_optional_line_fields_may_be_null_or_left_out(till, contact, items):
             "amount", "reference", "notes", "authorization_code"
         )
     ) == [(Decimal("1.50"), "", "", ""), (Decimal("2.50"), "", "", "")]
+
+
+def test_trailing_zeros_are_the_same_amount_and_sub_cent_precision_is_refused(till, contact):
+    """`1.000` (.NET's decimal at scale 3) and "5117.000" are 1.00 and 5117.00; 1.005 is refused,
+    never rounded, as a JSON number and as a string."""
+    items = [
+        BillingItemFactory(contact=contact, total_amount=Decimal(total))
+        for total in ("10.00", "6000.00", "10.00", "10.00", "10.00")
+    ]
+    amounts = ["1.000", '"5117.000"', "2.50", "1.005", '"1.005"']
+    lines = ", ".join(
+        f'{{"BillingId": {item.pk}, "Amount": {amount}}}'
+        for item, amount in zip(items, amounts, strict=True)
+    )
+    text = json.dumps(body_of(contact, [])).replace('"BillingPayments": []', "")
+    text = text.rstrip("}").rstrip(", ") + f', "BillingPayments": [{lines}]}}'
+    assert '"Amount": 1.000}' in text  # exactly as written
+    assert '"Amount": 1.005}' in text
+
+    response = post_raw(text, secret=till.credential.secret)
+
+    assert response.status_code == 200
+    payment = Payment.objects.get()
+    processed = payment.processed_at.isoformat()
+    too_precise = "The amount must have at most two decimal places."
+    assert response.json() == {
+        "ContactId": str(contact.guid),
+        "Success": False,
+        "ErrorMessage": SOME_LINES_FAILED,
+        "BillingPayments": [
+            {"BillingId": item.pk, "Balance": balance, "ProcessDate": processed if ok else None,
+             "PaymentDate": PAYMENT_DATE, "ErrorMessage": None if ok else too_precise}
+            for item, balance, ok in zip(
+                items, [9.0, 883.0, 7.5, 10.0, 10.0], [True, True, True, False, False],
+                strict=True,
+            )
+        ],
+    }  # fmt: skip
+    assert '"Balance":883.00,' in response.content.decode()  # two places on the wire
+    assert payment.amount == Decimal("5120.50")
+    assert list(payment.allocations.order_by("pk").values_list("billing_item_id", "amount")) == [
+        (items[0].pk, Decimal("1.00")),
+        (items[1].pk, Decimal("5117.00")),
+        (items[2].pk, Decimal("2.50")),
+    ]
+    assert balances(items) == [Decimal(b) for b in ("9.00", "883.00", "7.50", "10.00", "10.00")]
+
+
+@pytest.mark.parametrize(
+    "payment_date",
+    ["2025-11-02T17:38:19Z", "2025-11-02T12:38:19-05:00", "now+4min", "now"],
+    ids=["zulu", "minus-five-hours", "within-the-clock-skew", "now"],
+)
+def test_a_payment_date_with_an_offset_up_to_the_clock_skew_is_accepted(
+    till, contact, items, payment_date
+):
+    if payment_date.startswith("now"):
+        payment_date = from_now(minutes=4 if payment_date == "now+4min" else 0)
+    expected = datetime.datetime.fromisoformat(payment_date).astimezone(datetime.UTC)
+
+    response = post(till, body_of(contact, [line(items[0], 2.0)], payment_date=payment_date))
+
+    assert response.status_code == 200
+    result = response.json()
+    assert result["Success"] is True
+    assert result["BillingPayments"][0]["PaymentDate"] == expected.isoformat()
+    assert Payment.objects.get().payment_date == expected
 
 
 # --- Global failures: nothing applied -----------------------------------------------------------
@@ -529,7 +593,48 @@ MALFORMED = {
                                                            f'"ThirdPartyReference": "{"r" * 201}"'),
                            "BillingPayments[1].ThirdPartyReference: Ensure this field has no "
                            "more than 200 characters.", True),
+    "notes-too-long": (lambda b: json.dumps(b).replace('"Amount": 3.0', '"Amount": 3.0, '
+                                                       f'"Notes": "{"n" * 2001}"'),
+                       "BillingPayments[1].Notes: Ensure this field has no more than 2000 "
+                       "characters.", True),
+    "authorization-code-too-long": (lambda b: json.dumps(b).replace(
+                                        '"Amount": 3.0',
+                                        f'"Amount": 3.0, "AuthorizationCode": "{"c" * 101}"'),
+                                    "BillingPayments[1].AuthorizationCode: Ensure this field has "
+                                    "no more than 100 characters.", True),
+    # A GUID is a JSON string: DRF would take a number (even true) as UUID(int=...).
+    "contact-a-number": (lambda b: json.dumps({**b, "ContactId": 42}),
+                         "ContactId: Must be a valid UUID.", False),
+    "contact-guid-shaped-number": (lambda b: json.dumps({**b, "ContactId": guid_as_int(b)}),
+                                   "ContactId: Must be a valid UUID.", False),
+    "contact-true": (lambda b: json.dumps({**b, "ContactId": True}),
+                     "ContactId: Must be a valid UUID.", False),
+    "contact-a-list": (lambda b: json.dumps({**b, "ContactId": [b["ContactId"]]}),
+                       "ContactId: Must be a valid UUID.", False),
+    "contact-null": (lambda b: json.dumps({**b, "ContactId": None}),
+                     "ContactId: This field may not be null.", False),
+    "date-without-offset": (lambda b: json.dumps({**b, "PaymentDate": "2025-11-02T17:38:19.7"}),
+                            "PaymentDate: Datetime must have an offset, e.g. +00:00 or Z.", True),
+    "date-only": (lambda b: json.dumps({**b, "PaymentDate": "2025-11-02"}),
+                  "PaymentDate: Datetime must have an offset, e.g. +00:00 or Z.", True),
+    "date-in-the-future": (lambda b: json.dumps({**b, "PaymentDate": from_now(minutes=6)}),
+                           "PaymentDate: Datetime must not be more than 300 seconds in the "
+                           "future.", True),
+    "date-far-in-the-future": (lambda b: json.dumps({**b, "PaymentDate": "9999-12-31T23:59Z"}),
+                               "PaymentDate: Datetime must not be more than 300 seconds in the "
+                               "future.", True),
 }  # fmt: skip
+
+
+def guid_as_int(body):
+    """The body's ContactId as the JSON number holding the same 128 bits."""
+    return uuid.UUID(body["ContactId"]).int
+
+
+def from_now(**delta):
+    """Now plus `delta`, as a till in UTC+2 writes it (the offset must not matter)."""
+    moment = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(**delta)
+    return moment.astimezone(datetime.timezone(datetime.timedelta(hours=2))).isoformat()
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))

@@ -19,6 +19,11 @@ from billing_site.money import InvalidAmount, format_amount, parse_amount
         ("+5", "5.00"),
         (125, "125.00"),
         ("99999999999999999.99", "99999999999999999.99"),
+        # Trailing zeros are the same amount (.NET's decimal keeps its scale: 1.000).
+        ("1.000", "1.00"),
+        ("5117.000", "5117.00"),
+        (Decimal("2.5000"), "2.50"),
+        ("99999999999999999.990", "99999999999999999.99"),
     ],
 )
 def test_parse_amount_accepts(value, expected):
@@ -33,6 +38,9 @@ def test_parse_amount_accepts(value, expected):
     ("value", "code"),
     [
         ("12.345", "AMOUNT_TOO_PRECISE"),
+        ("1.005", "AMOUNT_TOO_PRECISE"),
+        (Decimal("1.0050"), "AMOUNT_TOO_PRECISE"),
+        ("1.001000", "AMOUNT_TOO_PRECISE"),
         (Decimal("0.001"), "AMOUNT_TOO_PRECISE"),
         ("0", "AMOUNT_NOT_POSITIVE"),
         ("0.00", "AMOUNT_NOT_POSITIVE"),

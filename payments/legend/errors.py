@@ -29,11 +29,11 @@ def failure_body(contact_id, message: str, lines_key: str) -> dict:
 
 
 def _requested_contact_id(request) -> str | None:
-    """The request's ContactId, echoed when it is a GUID."""
+    """The request's ContactId, echoed when it is a GUID string (a number is no GUID)."""
     try:  # the body may be what failed: then there is nothing to echo
         source = request.query_params if request.method == "GET" else request.data
         value = source.get("ContactId") if isinstance(source, dict) else None
-        return str(uuid.UUID(str(value))) if value is not None else None
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
     except Exception:
         return None
 

@@ -4,10 +4,14 @@ an offset (.NET's seven fractional digits are accepted)."""
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from billing_site.api.fields import DecimalInput
+
+from ..lines import AUTHORIZATION_CODE_MAX_LENGTH
 
 
 @extend_schema_field({"type": "string", "format": "date-time"})
@@ -18,6 +22,41 @@ class OffsetDateTimeField(serializers.DateTimeField):
         if value is None:
             return None
         return value.astimezone(datetime.UTC).isoformat()
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class OffsetDateTimeInput(serializers.DateTimeField):
+    """A date in: ISO 8601 with an explicit offset (`+02:00` or `Z`), not later than now plus
+    `LEGEND_MAX_CLOCK_SKEW`. A date without an offset names no instant, and a payment or write-down
+    cannot have happened in the future: both are malformed requests, never guessed at."""
+
+    default_error_messages = {
+        "naive": "Datetime must have an offset, e.g. +00:00 or Z.",
+        "future": "Datetime must not be more than {skew} seconds in the future.",
+    }
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        skew = settings.LEGEND_MAX_CLOCK_SKEW
+        if moment > timezone.now() + skew:
+            self.fail("future", skew=int(skew.total_seconds()))
+        return moment
+
+
+@extend_schema_field({"type": "string", "format": "uuid"})
+class GuidField(serializers.UUIDField):
+    """A GUID as a JSON string only. DRF's `UUIDField` takes an integer too (`42`, even `true`,
+    as `UUID(int=...)`), which would answer a malformed request as an unknown contact."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "number", "format": "decimal", "example": 2.0})
@@ -42,14 +81,14 @@ class BillingPaymentLineSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         allow_null=True,
+        max_length=AUTHORIZATION_CODE_MAX_LENGTH,
         default="",
-        help_text="At most 100 characters; a longer one refuses its line.",
     )
 
 
 class BillingPaymentsRequestSerializer(serializers.Serializer):
-    ContactId = serializers.UUIDField()
-    PaymentDate = serializers.DateTimeField()
+    ContactId = GuidField()
+    PaymentDate = OffsetDateTimeInput()
     TenderTypeId = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
     BillingPayments = BillingPaymentLineSerializer(many=True, allow_empty=True)
 
@@ -78,8 +117,8 @@ class BillingWriteDownLineSerializer(serializers.Serializer):
 
 
 class BillingWriteDownsRequestSerializer(serializers.Serializer):
-    ContactId = serializers.UUIDField()
-    WriteDownDate = serializers.DateTimeField()
+    ContactId = GuidField()
+    WriteDownDate = OffsetDateTimeInput()
     Notes = serializers.CharField(max_length=2000, help_text="Why: required.")
     BillingWriteDowns = BillingWriteDownLineSerializer(many=True, allow_empty=True)
 
@@ -100,7 +139,7 @@ class BillingWriteDownsResponseSerializer(serializers.Serializer):
 
 
 class BillingsQuerySerializer(serializers.Serializer):
-    ContactId = serializers.UUIDField()
+    ContactId = GuidField()
     OutstandingOnly = serializers.BooleanField(required=False, default=False)
 
 
