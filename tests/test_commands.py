@@ -3,11 +3,13 @@ import hashlib
 import io
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, get_commands, load_command_class
+from django.core.management.base import BaseCommand
 from django.test import RequestFactory
 
 from contacts.models import Account, AccountRole, ApiCredential, Contact
@@ -35,6 +37,43 @@ def row_counts() -> dict[str, int]:
 
 def days_ago(days: int) -> datetime.date:
     return today() - datetime.timedelta(days=days)
+
+
+# every command of ours explains every option
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def our_commands() -> dict[str, str]:
+    """The management commands of the project's own apps (not Django's nor a library's)."""
+    ours = {
+        config.name
+        for config in apps.get_app_configs()
+        if Path(config.path).is_relative_to(ROOT) and ".venv" not in Path(config.path).parts
+    }
+    return {name: app for name, app in get_commands().items() if app in ours}
+
+
+def test_every_option_of_our_commands_has_a_help_text():
+    commands = our_commands()
+    assert set(commands) >= {
+        "create_api_key",
+        "rotate_api_key",
+        "purge_idempotency_records",
+        "seed_demo",
+        "verify_ledger",
+    }
+    defaults = {action.dest for action in BaseCommand().create_parser("manage.py", "x")._actions}
+    missing = []
+    for name, app in sorted(commands.items()):
+        parser = load_command_class(app, name).create_parser("manage.py", name)
+        actions = [action for action in parser._actions if action.dest not in defaults]
+        missing += [
+            f"{name} {'/'.join(a.option_strings) or a.dest}"
+            for a in actions
+            if not (a.help or "").strip()
+        ]
+    assert missing == []
 
 
 # seed_demo
