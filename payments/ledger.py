@@ -4,13 +4,14 @@ invoice balance      = amount - allocations of unreversed payments   (void invoi
 billing item balance = total  - allocations of unreversed payments - write-downs
 payment amount       = the sum of its allocations
 
-Sums are computed in the database, one query per kind of row.
+Sums are computed in the database, one query per kind of row (ledger_check: one more per kind
+that drifts).
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
@@ -47,22 +48,71 @@ def _sum_of(queryset, outer_field: str) -> Coalesce:
     )
 
 
-def ledger_drift() -> list[Drift]:
-    """Every stored balance or amount that disagrees with the movements behind it."""
+def _invoices():
     live = PaymentAllocation.objects.filter(payment__reversal__isnull=True)
-    drifts = []
-    invoices = Invoice.objects.annotate(expected=F("amount") - _sum_of(live, "invoice")).filter(
-        ~Q(balance=F("expected"))
-    )
-    drifts += [Drift("invoice", i.pk, i.number, i.balance, i.expected) for i in invoices]
-    items = BillingItem.objects.annotate(
+    return Invoice.objects.annotate(expected=F("amount") - _sum_of(live, "invoice"))
+
+
+def _billing_items():
+    live = PaymentAllocation.objects.filter(payment__reversal__isnull=True)
+    return BillingItem.objects.annotate(
         expected=F("total_amount")
         - _sum_of(live, "billing_item")
         - _sum_of(WriteDown.objects.all(), "billing_item")
-    ).filter(~Q(balance=F("expected")))
-    drifts += [Drift("billing item", i.pk, i.description, i.balance, i.expected) for i in items]
-    payments = Payment.objects.annotate(
-        expected=_sum_of(PaymentAllocation.objects.all(), "payment")
-    ).filter(~Q(amount=F("expected")))
-    drifts += [Drift("payment", p.pk, p.number, p.amount, p.expected) for p in payments]
-    return drifts
+    )
+
+
+def _payments():
+    return Payment.objects.annotate(expected=_sum_of(PaymentAllocation.objects.all(), "payment"))
+
+
+# Each kind of row: its name, its rows with the recomputed value (`expected`), the stored field
+# that must equal it, and the field that names a row in the drift output.
+KINDS = (
+    ("invoice", _invoices, "balance", "number"),
+    ("billing item", _billing_items, "balance", "description"),
+    ("payment", _payments, "amount", "number"),
+)
+
+
+def _drifting(stored: str) -> Q:
+    return ~Q(**{stored: F("expected")})
+
+
+def _drifts(kind: str, rows, stored: str, label: str) -> list[Drift]:
+    return [
+        Drift(kind, row.pk, getattr(row, label), getattr(row, stored), row.expected)
+        for row in rows.filter(_drifting(stored))
+    ]
+
+
+def ledger_drift() -> list[Drift]:
+    """Every stored balance or amount that disagrees with the movements behind it."""
+    return [
+        drift
+        for kind, rows, stored, label in KINDS
+        for drift in _drifts(kind, rows(), stored, label)
+    ]
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """What verify_ledger checked: the rows of each kind, and those that drift."""
+
+    invoices: int
+    billing_items: int
+    payments: int
+    drifts: list[Drift]
+
+
+def ledger_check() -> LedgerCheck:
+    """ledger_drift() with the number of rows of each kind checked: one query per kind (its rows
+    and how many drift), and one more per kind that drifts, for those rows."""
+    checked = []
+    drifts = []
+    for kind, rows, stored, label in KINDS:
+        counts = rows().aggregate(rows=Count("pk"), drifting=Count("pk", filter=_drifting(stored)))
+        checked.append(counts["rows"])
+        if counts["drifting"]:
+            drifts += _drifts(kind, rows(), stored, label)
+    return LedgerCheck(*checked, drifts=drifts)

@@ -2,12 +2,15 @@ import datetime
 import hashlib
 import io
 import json
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, get_commands, load_command_class
+from django.core.management.base import BaseCommand
 from django.test import RequestFactory
 
 from contacts.models import Account, AccountRole, ApiCredential, Contact
@@ -35,6 +38,43 @@ def row_counts() -> dict[str, int]:
 
 def days_ago(days: int) -> datetime.date:
     return today() - datetime.timedelta(days=days)
+
+
+# every command of ours explains every option
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def our_commands() -> dict[str, str]:
+    """The management commands of the project's own apps (not Django's nor a library's)."""
+    ours = {
+        config.name
+        for config in apps.get_app_configs()
+        if Path(config.path).is_relative_to(ROOT) and ".venv" not in Path(config.path).parts
+    }
+    return {name: app for name, app in get_commands().items() if app in ours}
+
+
+def test_every_option_of_our_commands_has_a_help_text():
+    commands = our_commands()
+    assert set(commands) >= {
+        "create_api_key",
+        "rotate_api_key",
+        "purge_idempotency_records",
+        "seed_demo",
+        "verify_ledger",
+    }
+    defaults = {action.dest for action in BaseCommand().create_parser("manage.py", "x")._actions}
+    missing = []
+    for name, app in sorted(commands.items()):
+        parser = load_command_class(app, name).create_parser("manage.py", name)
+        actions = [action for action in parser._actions if action.dest not in defaults]
+        missing += [
+            f"{name} {'/'.join(a.option_strings) or a.dest}"
+            for a in actions
+            if not (a.help or "").strip()
+        ]
+    assert missing == []
 
 
 # seed_demo
@@ -126,7 +166,11 @@ def test_seed_demo_history_goes_through_the_money_service(db):
     )
     assert write_down.billing_item.balance == Decimal("35.00")
     assert Reversal.objects.count() == 1
-    assert "Ledger is consistent" in run("verify_ledger")
+    checked = (
+        f"Checked {Invoice.objects.count()} invoices, {BillingItem.objects.count()} billing items, "
+        f"{Payment.objects.count()} payments in "
+    )
+    assert re.fullmatch(re.escape(checked) + r"\d+\.\d\d s: no drift\.\n", run("verify_ledger"))
 
 
 def test_seed_demo_json_matches_the_database(db, django_assert_num_queries):

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from invoices.models import BillingItem, Invoice, InvoiceStatus
 from payments.actors import SYSTEM
-from payments.ledger import ledger_drift
+from payments.ledger import LedgerCheck, ledger_check, ledger_drift
 from payments.lines import BillingLine, WriteDownLine
+from payments.management.commands import verify_ledger as verify_ledger_command
 from payments.models import PaymentAllocation
 from payments.services import (
     billing_items_pay,
@@ -71,6 +72,15 @@ def books():
     }
 
 
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """verify_ledger reads the clock twice, before and after the check: 0.25 s apart."""
+    monkeypatch.setattr(verify_ledger_command, "perf_counter", iter([100.0, 100.25]).__next__)
+
+
+BOOKS_CHECKED = "Checked 3 invoices, 2 billing items, 3 payments in 0.25 s"
+
+
 def verify_ledger():
     out = StringIO()
     call_command("verify_ledger", stdout=out)
@@ -92,7 +102,7 @@ def test_the_books_balance_after_payments_write_down_and_reversal(books):
     ]
     assert balances == [Decimal("0.00"), Decimal("35.00"), Decimal("20.00")]
 
-    assert verify_ledger() == "Ledger is consistent: no drift.\n"
+    assert verify_ledger() == f"{BOOKS_CHECKED}: no drift.\n"
 
 
 def test_an_invoice_balance_changed_behind_the_service(books):
@@ -103,7 +113,8 @@ def test_an_invoice_balance_changed_behind_the_service(books):
 
     assert error == "Ledger drift found in 1 row(s)."
     assert lines == [
-        f"invoice {newer.pk} ({newer.number}): stored 36.00, recomputed 35.00, drift 1.00"
+        f"invoice {newer.pk} ({newer.number}): stored 36.00, recomputed 35.00, drift 1.00",
+        f"{BOOKS_CHECKED}: drift in 1 row(s).",
     ]
 
 
@@ -115,7 +126,8 @@ def test_a_billing_item_balance_changed_behind_the_service(books):
 
     assert error == "Ledger drift found in 1 row(s)."
     assert lines == [
-        f"billing item {item.pk} ({item.description}): stored 19.99, recomputed 20.00, drift -0.01"
+        f"billing item {item.pk} ({item.description}): stored 19.99, recomputed 20.00, drift -0.01",
+        f"{BOOKS_CHECKED}: drift in 1 row(s).",
     ]
 
 
@@ -134,6 +146,7 @@ def test_an_allocation_changed_behind_the_service(books):
     assert lines == [
         f"billing item {item.pk} ({item.description}): stored 20.00, recomputed 15.00, drift 5.00",
         f"payment {payment.pk} ({payment.number}): stored 60.00, recomputed 65.00, drift -5.00",
+        f"{BOOKS_CHECKED}: drift in 2 row(s).",
     ]
 
 
@@ -149,3 +162,44 @@ def test_ledger_drift_costs_a_fixed_number_of_queries(django_assert_max_num_quer
 
     assert len(drifts) == 3 * rows
     assert {drift.kind for drift in drifts} == {"invoice", "billing item", "payment"}
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_ledger_check_counts_every_row_in_a_fixed_number_of_queries(
+    django_assert_max_num_queries, rows
+):
+    InvoiceFactory.create_batch(rows)  # nothing paid: each owes its amount, no drift
+    with django_assert_max_num_queries(3):
+        clean = ledger_check()
+    assert clean == LedgerCheck(invoices=rows, billing_items=0, payments=0, drifts=[])
+
+    for _ in range(rows):
+        PaymentAllocationFactory()  # its invoice still owes everything: drift
+        WriteDownFactory(billing_item=BillingItemFactory())  # the item never went down: drift
+        PaymentFactory()  # a payment without allocations: drift
+    with django_assert_max_num_queries(6):
+        drifting = ledger_check()
+
+    assert drifting.drifts == ledger_drift()
+    assert len(drifting.drifts) == 3 * rows
+    assert (drifting.invoices, drifting.billing_items) == (2 * rows, rows)
+    assert drifting.payments == 2 * rows  # the allocations' payments and the bare ones
+
+
+def test_an_empty_ledger_says_it_checked_nothing(db):
+    assert (
+        verify_ledger() == "Checked 0 invoices, 0 billing items, 0 payments in 0.25 s: no drift.\n"
+    )
+
+
+def test_one_row_of_a_kind_is_singular_and_thousands_are_grouped():
+    check = LedgerCheck(invoices=1, billing_items=1234, payments=1, drifts=[])
+    assert verify_ledger_command.summary(check, 83.456) == (
+        "Checked 1 invoice, 1,234 billing items, 1 payment in 83.46 s"
+    )
+
+
+def test_verify_ledger_has_its_replica_flag(books):
+    out = StringIO()
+    call_command("verify_ledger", "--replica", stdout=out)
+    assert out.getvalue() == f"{BOOKS_CHECKED}: no drift.\n"

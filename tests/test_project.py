@@ -16,21 +16,30 @@ PRINT_DATABASE = (
 )
 
 
-def run_settings(env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess:
+def environment(env_overrides: dict[str, str | None]) -> dict[str, str]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "billing_site.settings"}
     for key, value in env_overrides.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
-    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
-        [sys.executable, "-c", PRINT_DATABASE],
+    return env
+
+
+def run_python(args: list[str], env_overrides: dict[str, str | None], timeout=60):
+    return subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, *args],
         cwd=ROOT,
-        env=env,
+        env=environment(env_overrides),
         capture_output=True,
         text=True,
         check=False,
+        timeout=timeout,
     )
+
+
+def run_settings(env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess:
+    return run_python(["-c", PRINT_DATABASE], env_overrides)
 
 
 def test_tests_run_on_postgresql(db):
@@ -53,6 +62,83 @@ def test_a_malformed_boolean_is_refused():
     result = run_settings({"DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+# A configuration error is one line on stderr and exit status 1, not a traceback.
+CONFIGURATION_ERRORS = [
+    (
+        {"DEBUG": "0", "SECRET_KEY": None},
+        "SECRET_KEY must be set in the environment when DEBUG is off.",
+    ),
+    (
+        {"DEBUG": "0", "REDIS_URL": ""},
+        "REDIS_URL must be set when DEBUG is off: rate limits are counted in Redis, shared by "
+        "every worker.",
+    ),
+    ({"DEBUG": "maybe"}, "DEBUG must be a boolean (1/0, true/false), not 'maybe'."),
+    (
+        {"SESSION_COOKIE_SECURE": "si"},
+        "SESSION_COOKIE_SECURE must be a boolean (1/0, true/false), not 'si'.",
+    ),
+    ({"DB_CONN_MAX_AGE": "soon"}, "DB_CONN_MAX_AGE must be a whole number, not 'soon'."),
+    ({"API_BURST_LIMIT": "-1"}, "API_BURST_LIMIT must not be negative, not '-1'."),
+]
+
+
+@pytest.mark.parametrize(("env_overrides", "message"), CONFIGURATION_ERRORS)
+@pytest.mark.parametrize("command", ["check", "migrate", "verify_ledger"])
+def test_manage_py_says_a_configuration_error_in_one_line(env_overrides, message, command):
+    result = run_python(["manage.py", command], env_overrides)
+
+    assert result.returncode == 1
+    assert result.stderr == f"manage.py: configuration error: {message}\n"
+    assert result.stdout == ""
+
+
+def test_manage_py_runs_with_a_good_configuration():
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "ERROR"], {})
+
+    assert result.returncode == 0, result.stderr
+    assert "configuration error" not in result.stderr
+
+
+@pytest.mark.parametrize("module", ["billing_site.wsgi", "billing_site.asgi"])
+def test_a_server_importing_the_application_gets_the_error_as_its_last_line(module):
+    result = run_python(["-c", f"import {module}"], {"DEBUG": "0", "SECRET_KEY": None})
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"billing_site.startup.ConfigurationError: {module}: configuration error: "
+        "SECRET_KEY must be set in the environment when DEBUG is off."
+    )
+    # Only our own frame: the settings' traceback is not chained in.
+    assert "settings.py" not in result.stderr
+
+
+def test_gunicorn_logs_a_configuration_error_as_one_line_and_stops(tmp_path):
+    result = run_python(
+        [
+            "-m",
+            "gunicorn",
+            "billing_site.wsgi",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+            "--control-socket",
+            str(tmp_path / "gunicorn.ctl"),
+        ],
+        {"DEBUG": "0", "SECRET_KEY": None},
+    )
+
+    assert result.returncode == 4  # gunicorn's "App failed to load"
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if "configuration error" in line] == [
+        "billing_site.wsgi: configuration error: "
+        "SECRET_KEY must be set in the environment when DEBUG is off."
+    ]
+    assert "Traceback" not in result.stderr
+    assert lines[-1].endswith("Reason: App failed to load.")
 
 
 @pytest.mark.django_db

@@ -12,7 +12,14 @@ class Command(BaseCommand):
     help = "Delete stored Idempotency-Key responses older than --older-than hours (default 48)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--older-than", type=int, default=48, metavar="HOURS")
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            default=48,
+            metavar="HOURS",
+            help=f"Delete responses stored more than HOURS ago (default 48, at least "
+            f"{MINIMUM_HOURS}: the contract keeps a key that long).",
+        )
 
     def handle(self, *args, older_than: int, **options) -> None:
         if older_than < MINIMUM_HOURS:
