@@ -1,8 +1,9 @@
 """The pages that move money: record a payment (account or contact), reverse one.
 
-"Preview" runs the money service in a `dry_run` (rolled back) and shows what it would settle;
-"Record payment" runs it for real. A refusal (`PaymentError`) becomes a form error: the page
-answers 200 with the form, and nothing is written.
+"Preview" runs the money service in a `dry_run` (rolled back) and shows what it would settle,
+with a signed token of it; "Record payment" runs it for real, only if the token says that exactly
+this was previewed (`previews`): otherwise it previews again, with a warning. A refusal
+(`PaymentError`) becomes a form error: the page answers 200 with the form, and nothing is written.
 """
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from invoices.selectors import contact_billing_items, past_due_summary
 from payments.errors import PaymentError
 from payments.services import billing_items_pay, dry_run, invoices_pay, payment_reverse
 
+from . import previews
 from .access import RecordPaymentMixin, ReversePaymentMixin
 from .forms import AccountPayForm, ContactPayForm, ReverseForm
 from .selectors import payment_with_allocations
@@ -28,7 +30,19 @@ def recorded(payment) -> str:
     return f"Recorded payment {payment.number}: {format_amount(payment.amount)} {payment.currency}."
 
 
-class AccountPayView(RecordPaymentMixin, View):
+class PayView(RecordPaymentMixin, View):
+    def confirmed(self, kind: str, shown: dict) -> bool:
+        """Whether this post confirms exactly `shown`, as previewed; a confirm of anything else
+        gets a warning (and the caller previews it again)."""
+        if self.request.POST.get("action") != CONFIRM:
+            return False
+        if previews.confirms(kind, self.request.POST.get(previews.FIELD), shown):
+            return True
+        messages.warning(self.request, previews.CHANGED)
+        return False
+
+
+class AccountPayView(PayView):
     template = "backoffice/account_pay.html"
 
     def get(self, request, pk: int):
@@ -39,7 +53,7 @@ class AccountPayView(RecordPaymentMixin, View):
     def post(self, request, pk: int):
         summary = past_due_summary(get_object_or_404(Account, pk=pk))
         form = AccountPayForm(request.POST, invoices=summary.invoices)
-        settlement = None
+        settlement = token = None
         if form.is_valid():
             payment = {
                 "account_id": summary.account.pk,
@@ -48,18 +62,22 @@ class AccountPayView(RecordPaymentMixin, View):
                 "past_due_only": True,
                 "actor": self.actor(),
             }
+            shown = previews.account_payment(summary.account, form.cleaned_data, request.user)
             try:
-                if request.POST.get("action") == CONFIRM:
+                if self.confirmed(previews.ACCOUNT, shown):
                     paid = invoices_pay(**payment)
                     messages.success(request, recorded(paid.payment))
                     return redirect("backoffice:account", pk=summary.account.pk)
                 settlement = invoices_settlement(dry_run(invoices_pay, **payment))
+                token = previews.sign(previews.ACCOUNT, shown)
             except PaymentError as refusal:
                 form.add_error(None, refusal.message)
-        return self.render(self.template, summary=summary, form=form, settlement=settlement)
+        return self.render(
+            self.template, summary=summary, form=form, settlement=settlement, preview_token=token
+        )
 
 
-class ContactPayView(RecordPaymentMixin, View):
+class ContactPayView(PayView):
     template = "backoffice/contact_pay.html"
 
     def get(self, request, pk: int):
@@ -71,7 +89,7 @@ class ContactPayView(RecordPaymentMixin, View):
         contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
         items = list(contact_billing_items(contact, outstanding_only=True))
         form = ContactPayForm(request.POST, items=items)
-        paid = None
+        paid = token = None
         if form.is_valid():
             payment = {
                 "contact": contact,
@@ -80,8 +98,9 @@ class ContactPayView(RecordPaymentMixin, View):
                 "lines": form.cleaned_data["lines"],
                 "actor": self.actor(),
             }
+            shown = previews.contact_payment(contact, form.cleaned_data, request.user)
             try:
-                if request.POST.get("action") == CONFIRM:
+                if self.confirmed(previews.CONTACT, shown):
                     paid = billing_items_pay(**payment)
                     if paid.payment is not None:
                         self._report(paid)
@@ -89,6 +108,7 @@ class ContactPayView(RecordPaymentMixin, View):
                     form.add_error(None, "No line could be applied: nothing was recorded.")
                 else:
                     paid = dry_run(billing_items_pay, **payment)
+                    token = previews.sign(previews.CONTACT, shown)
             except PaymentError as refusal:
                 form.add_error(None, refusal.message)
         return self.render(
@@ -97,6 +117,7 @@ class ContactPayView(RecordPaymentMixin, View):
             form=form,
             rows=billing_item_rows(form, paid),
             paid=paid,
+            preview_token=token,
         )
 
     def _report(self, paid) -> None:

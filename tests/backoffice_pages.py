@@ -129,9 +129,21 @@ def page_of(response) -> Element:
 
 
 def messages_of(page: Element, level: str) -> list[str]:
-    """The texts of `ul.messagelist li.<level>` ("success" or "error")."""
+    """The texts of `ul.messagelist li.<level>` ("success", "warning" or "error")."""
     return [
         item.text()
         for messagelist in page.find_all("ul", class_="messagelist")
         for item in messagelist.find_all("li", class_=level)
     ]
+
+
+def preview_token(response) -> str:
+    """The signed token a successful preview puts next to its "Record payment" button."""
+    assert response.status_code == 200, response.status_code
+    return page_of(response).find("input", type="hidden", name="preview").attrs["value"]
+
+
+def preview_then_confirm(client, url: str, form: dict):
+    """What a clerk does: preview `form`, then confirm it with the preview's token."""
+    token = preview_token(client.post(url, {**form, "action": "preview"}))
+    return client.post(url, {**form, "action": "confirm", "preview": token})

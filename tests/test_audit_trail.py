@@ -31,7 +31,7 @@ from contacts.models import Account, AccountRole, ApiCredential
 from contacts.roles import Role
 from invoices.models import Invoice
 from tests import servers
-from tests.backoffice_pages import cashier_user
+from tests.backoffice_pages import cashier_user, preview_then_confirm
 from tests.docusign_api import post as docusign_post
 from tests.docusign_api import url as docusign_url
 from tests.factories import (
@@ -172,9 +172,7 @@ def test_a_back_office_payment_records_the_invoice_balances_with_the_staff_user(
     invoice = InvoiceFactory(due_date=days_ago(20), amount=Decimal("80.00"))
     address = f"/backoffice/accounts/{invoice.account_id}/pay/"
 
-    response = client.post(
-        address, {"invoices": [invoice.pk], "amount": "30.00", "action": "confirm"}
-    )
+    response = preview_then_confirm(client, address, {"invoices": [invoice.pk], "amount": "30.00"})
 
     assert response.status_code == 302
     update = events(InvoiceEvent, invoice)[-1]

@@ -15,6 +15,7 @@ from tests.backoffice_pages import (
     finance_user,
     messages_of,
     page_of,
+    preview_token,
     with_permissions,
 )
 from tests.factories import (
@@ -196,11 +197,14 @@ def test_a_post_without_csrf_token_is_refused(rows):
     assert Payment.objects.count() == 1
     assert not Reversal.objects.exists()
 
-    # With the token the page carries, the same post goes through.
+    # With the token the page carries, the same post (after its preview) goes through.
     page = page_of(client.get(url_of("account-pay", rows)))
     form_element = page.by_id("account-pay-form")
     token = form_element.find("input", name="csrfmiddlewaretoken").attrs["value"]
-    accepted = client.post(url_of("account-pay", rows), {**form, "csrfmiddlewaretoken": token})
+    form = {**form, "csrfmiddlewaretoken": token}
+    preview = client.post(url_of("account-pay", rows), {**form, "action": "preview"})
+    form["preview"] = preview_token(preview)
+    accepted = client.post(url_of("account-pay", rows), form)
     assert accepted.status_code == 302
     assert Payment.objects.count() == 2
 

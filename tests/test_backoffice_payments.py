@@ -1,19 +1,31 @@
 """Recording payments (against an account's past-due invoices, or a contact's billing items) and
-reversing them from the back office: preview writes nothing, confirm writes exactly one payment,
-refusals are form errors and write nothing."""
+reversing them from the back office: preview writes nothing, confirm writes exactly the previewed
+payment (and nothing unless it was previewed), refusals are form errors and write nothing."""
 
 import datetime
+import time
 from decimal import Decimal
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from django.apps import apps
+from django.core import signing
+from django.test import Client
 
+from backoffice import previews
+from backoffice.previews import CHANGED
 from invoices.models import BillingItem, Invoice, InvoiceStatus
 from payments.actors import SYSTEM, Channel
 from payments.models import Payment, PaymentAllocation, Reversal
 from payments.services import payment_reverse
-from tests.backoffice_pages import cashier_user, messages_of, page_of
+from tests.backoffice_pages import (
+    cashier_user,
+    messages_of,
+    page_of,
+    preview_then_confirm,
+    preview_token,
+)
 from tests.factories import (
     AccountFactory,
     BillingItemFactory,
@@ -131,13 +143,10 @@ def test_a_blank_amount_pays_the_chosen_invoices_in_full(client, books):
 def test_confirm_records_one_staff_payment_oldest_first(client, user, books):
     counts = row_counts()
 
-    response = client.post(
+    response = preview_then_confirm(
+        client,
         pay_url(books),
-        {
-            "invoices": [books.old.pk, books.mid.pk, books.new.pk],
-            "amount": "300.00",
-            "action": "confirm",
-        },
+        {"invoices": [books.old.pk, books.mid.pk, books.new.pk], "amount": "300.00"},
     )
 
     assert response.status_code == 302
@@ -223,6 +232,141 @@ def test_an_invoice_voided_since_the_page_was_shown_is_no_longer_a_choice(client
     assert not Payment.objects.exists()
 
 
+# A preview binds its confirmation
+
+
+def old_token(kind, content, seconds) -> str:
+    """A token signed `seconds` ago."""
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - seconds):
+        return previews.sign(kind, content)
+
+
+def account_content(books, user, amount="100.00", invoices=("old", "new")) -> dict:
+    chosen = sorted(getattr(books, name).pk for name in invoices)
+    return {"user": user.pk, "account": books.account.pk, "amount": amount, "invoices": chosen}
+
+
+def test_confirming_another_amount_than_previewed_records_nothing_and_previews_it(client, books):
+    form = {"invoices": [books.old.pk, books.new.pk], "amount": "100.00"}
+    token = preview_token(client.post(pay_url(books), {**form, "action": "preview"}))
+    counts = row_counts()
+
+    response = client.post(
+        pay_url(books), {**form, "amount": "200.00", "action": "confirm", "preview": token}
+    )
+
+    assert response.status_code == 200
+    assert row_counts() == counts
+    assert balances(books.old, books.new) == [Decimal("250.00"), Decimal("99.99")]
+    page = page_of(response)
+    assert messages_of(page, "warning") == [CHANGED]
+    assert messages_of(page, "error") == []
+    assert page.by_id("settlement").find("td", class_="total").text() == "200.00 USD"
+    assert page.find("input", name="amount").attrs["value"] == "200.00"
+    # The new preview's token records what it shows, and only that.
+    again = preview_token(response)
+    assert again != token
+    confirm = client.post(
+        pay_url(books), {**form, "amount": "200.00", "action": "confirm", "preview": again}
+    )
+    assert confirm.status_code == 302
+    assert list(Payment.objects.values_list("amount", flat=True)) == [Decimal("200.00")]
+    assert balances(books.old, books.new) == [Decimal("50.00"), Decimal("99.99")]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda books, user, other: None, id="no token"),
+        pytest.param(lambda books, user, other: "", id="empty token"),
+        pytest.param(
+            lambda books, user, other: (
+                previews.sign(previews.ACCOUNT, account_content(books, user))[:-2] + "xx"
+            ),
+            id="tampered signature",
+        ),
+        pytest.param(
+            lambda books, user, other: signing.dumps(
+                account_content(books, user), salt="backoffice.previews.account", key="other key"
+            ),
+            id="signed with another key",
+        ),
+        pytest.param(
+            lambda books, user, other: previews.sign(
+                previews.CONTACT, account_content(books, user)
+            ),
+            id="signed for the other kind of form",
+        ),
+        pytest.param(
+            lambda books, user, other: previews.sign(
+                previews.ACCOUNT, account_content(books, other)
+            ),
+            id="another user's preview",
+        ),
+        pytest.param(
+            lambda books, user, other: previews.sign(
+                previews.ACCOUNT,
+                {**account_content(books, user), "account": books.other.account_id},
+            ),
+            id="another account's preview",
+        ),
+        pytest.param(
+            lambda books, user, other: previews.sign(
+                previews.ACCOUNT, account_content(books, user, invoices=("old",))
+            ),
+            id="other invoices",
+        ),
+        pytest.param(
+            lambda books, user, other: previews.sign(
+                previews.ACCOUNT, account_content(books, user, amount="100.01")
+            ),
+            id="another amount",
+        ),
+        pytest.param(
+            lambda books, user, other: old_token(
+                previews.ACCOUNT, account_content(books, user), previews.MAX_AGE + 1
+            ),
+            id="expired",
+        ),
+    ],
+)
+def test_a_confirm_without_a_valid_token_of_exactly_it_records_nothing(client, user, books, token):
+    counts = row_counts()
+    data = {"invoices": [books.old.pk, books.new.pk], "amount": "100", "action": "confirm"}
+    if (value := token(books, user, cashier_user())) is not None:
+        data["preview"] = value
+
+    response = client.post(pay_url(books), data)
+
+    assert response.status_code == 200
+    assert row_counts() == counts
+    assert balances(books.old, books.new) == [Decimal("250.00"), Decimal("99.99")]
+    page = page_of(response)
+    assert messages_of(page, "warning") == [CHANGED]
+    assert page.by_id("settlement").find("td", class_="total").text() == "100.00 USD"
+    assert preview_token(response)
+
+
+def test_a_token_of_exactly_the_submitted_payment_records_it(client, user, books):
+    """The counterpart of the refusals above: the same content, freshly or nearly expired."""
+    token = old_token(previews.ACCOUNT, account_content(books, user), previews.MAX_AGE - 30)
+
+    response = client.post(
+        pay_url(books),
+        {
+            "invoices": [books.new.pk, books.old.pk],
+            "amount": "100",
+            "action": "confirm",
+            "preview": token,
+        },
+    )
+
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.recorded_by_user) == (Decimal("100.00"), user)
+    assert balances(books.old, books.new) == [Decimal("150.00"), Decimal("99.99")]
+
+
 # Billing items of a contact
 
 
@@ -302,8 +446,10 @@ def test_contact_preview_shows_applied_and_refused_lines_and_writes_nothing(clie
 
 
 def test_contact_confirm_records_the_applied_lines_with_the_tender_type(client, user, member):
-    response = client.post(
-        contact_url(member), contact_form(member, "confirm", fee="30.00", dues="60.00", extra="5")
+    response = preview_then_confirm(
+        client,
+        contact_url(member),
+        contact_form(member, "preview", fee="30.00", dues="60.00", extra="5"),
     )
 
     assert response.status_code == 302
@@ -338,16 +484,34 @@ def test_when_no_line_applies_nothing_can_be_recorded(client, member):
     confirm = client.post(contact_url(member), {**form, "action": "confirm"})
 
     assert preview.find_all("button", value="confirm") == []
+    assert preview.find_all("input", name="preview") == []
     assert [preview.cells(row)[-1] for row in preview.by_id("settlement").find_all("tr")[1:3]] == [
         "Not applied: The amount must have at most two decimal places.",
         "Not applied: The amount must be a decimal number.",
     ]
+    # Confirming what no preview offered: previewed again, still nothing to record.
+    assert confirm.status_code == 200
+    page = page_of(confirm)
+    assert messages_of(page, "warning") == [CHANGED]
+    assert messages_of(page, "error") == []
+    assert page.find_all("button", value="confirm") == []
+    assert not Payment.objects.exists()
+    assert item_balances(member) == [Decimal("75.00"), Decimal("50.00"), Decimal("20.00")]
+
+
+def test_a_previewed_line_that_no_longer_applies_records_nothing(client, member):
+    form = contact_form(member, "preview", fee="30.00")
+    token = preview_token(client.post(contact_url(member), form))
+    BillingItem.objects.filter(pk=member.fee.pk).update(balance=Decimal("10.00"))
+
+    confirm = client.post(contact_url(member), {**form, "action": "confirm", "preview": token})
+
     assert confirm.status_code == 200
     assert messages_of(page_of(confirm), "error") == [
         "No line could be applied: nothing was recorded."
     ]
     assert not Payment.objects.exists()
-    assert item_balances(member) == [Decimal("75.00"), Decimal("50.00"), Decimal("20.00")]
+    assert item_balances(member) == [Decimal("10.00"), Decimal("50.00"), Decimal("20.00")]
 
 
 @pytest.mark.parametrize(
@@ -391,9 +555,8 @@ def test_an_inactive_tender_type_is_not_offered_nor_accepted(client, member):
 
 @pytest.fixture
 def paid(client, books):
-    response = client.post(
-        pay_url(books),
-        {"invoices": [books.old.pk, books.mid.pk], "amount": "300.00", "action": "confirm"},
+    response = preview_then_confirm(
+        client, pay_url(books), {"invoices": [books.old.pk, books.mid.pk], "amount": "300.00"}
     )
     client.get(response.url)  # shows (and so clears) the success message
     return Payment.objects.get()
@@ -446,7 +609,9 @@ def test_reversing_twice_or_without_a_reason_is_refused(client, books, paid):
 
 
 def test_reversing_a_billing_item_payment_restores_the_items(client, member):
-    client.post(contact_url(member), contact_form(member, "confirm", fee="75.00", dues="1.50"))
+    preview_then_confirm(
+        client, contact_url(member), contact_form(member, "preview", fee="75.00", dues="1.50")
+    )
     payment = Payment.objects.get()
     assert item_balances(member) == [Decimal("0.00"), Decimal("48.50"), Decimal("20.00")]
 
@@ -455,3 +620,69 @@ def test_reversing_a_billing_item_payment_restores_the_items(client, member):
     assert response.url == f"/backoffice/accounts/{member.contact.account_id}/"
     assert item_balances(member) == [Decimal("75.00"), Decimal("50.00"), Decimal("20.00")]
     assert Reversal.objects.get().payment == payment
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount_fee": "31.00"},
+        {"amount_dues": "5.00"},
+        {"amount_fee": ""},
+        {"reference": "POS-18"},
+        {"payment_date": "2026-03-05"},
+        {"tender_type": "other"},
+    ],
+)
+def test_a_contact_payment_changed_since_its_preview_records_nothing(client, member, change):
+    form = contact_form(member, "preview", fee="30.00", dues="20")
+    token = preview_token(client.post(contact_url(member), form))
+    other = TenderTypeFactory(name="Cheque by post")
+    changed = {
+        {"amount_fee": f"amount_{member.fee.pk}", "amount_dues": f"amount_{member.dues.pk}"}.get(
+            name, name
+        ): (other.pk if value == "other" else value)
+        for name, value in change.items()
+    }
+
+    response = client.post(
+        contact_url(member), {**form, **changed, "action": "confirm", "preview": token}
+    )
+
+    assert response.status_code == 200
+    assert not Payment.objects.exists()
+    assert item_balances(member) == [Decimal("75.00"), Decimal("50.00"), Decimal("20.00")]
+    page = page_of(response)
+    assert messages_of(page, "warning") == [CHANGED]
+    assert page.find("button", name="action", value="confirm").text() == "Record payment"
+    assert preview_token(response) != token
+
+
+def test_a_contact_payment_previewed_by_another_user_records_nothing(client, member):
+    form = contact_form(member, "preview", fee="30.00")
+    someone_else = Client()
+    someone_else.force_login(cashier_user())
+    token = preview_token(someone_else.post(contact_url(member), form))
+
+    response = client.post(contact_url(member), {**form, "action": "confirm", "preview": token})
+
+    assert response.status_code == 200
+    assert messages_of(page_of(response), "warning") == [CHANGED]
+    assert not Payment.objects.exists()
+
+
+def test_a_contact_confirm_with_the_preview_token_records_it_as_previewed(client, user, member):
+    """Amounts are compared as the service reads them: "30" previewed is "30.00" confirmed."""
+    form = contact_form(member, "preview", fee="30")
+    token = preview_token(client.post(contact_url(member), form))
+    confirm = {**form, f"amount_{member.fee.pk}": "30.00", "action": "confirm", "preview": token}
+
+    response = client.post(contact_url(member), confirm)
+
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.tender_type, payment.recorded_by_user) == (
+        Decimal("30.00"),
+        member.card,
+        user,
+    )
+    assert item_balances(member) == [Decimal("45.00"), Decimal("50.00"), Decimal("20.00")]

@@ -32,7 +32,7 @@ from invoices.models import Invoice
 from payments.actors import SYSTEM
 from payments.models import Payment
 from payments.services import invoices_pay
-from tests.backoffice_pages import cashier_user, page_of
+from tests.backoffice_pages import cashier_user, page_of, preview_token
 from tests.factories import (
     AccountRoleFactory,
     BillingItemFactory,
@@ -251,8 +251,9 @@ def test_api_requests_money_pages_idempotency_and_login_never_touch_the_replica(
         admin = client.get("/admin/")
         account_page = client.get(f"/backoffice/accounts/{owed.account.pk}/")
         pay = f"/backoffice/accounts/{owed.account.pk}/pay/"
-        preview = client.post(pay, {"invoices": [owed.pk], "action": "preview"})
-        confirm = client.post(pay, {"invoices": [owed.pk], "amount": "15.00", "action": "confirm"})
+        form = {"invoices": [owed.pk], "amount": "15.00"}
+        preview = client.post(pay, {**form, "action": "preview"})
+        confirm = client.post(pay, {**form, "action": "confirm", "preview": preview_token(preview)})
         paid = Payment.objects.filter(amount=Decimal("15.00")).get()
         reverse = client.post(f"/backoffice/payments/{paid.pk}/reverse/", {"reason": "Bounced"})
 
