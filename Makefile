@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 run: export DEBUG ?= 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --demo-login
+	$(BIN)/python manage.py seed_demo --demo-login --host $(HOST)
 	$(BIN)/python manage.py runserver $(HOST)
 
 # The whole suite on PostgreSQL (see scripts/with-postgres). Pass options with PYTEST_ARGS="...".

@@ -26,6 +26,7 @@ from invoices.due import past_due_q, today
 from invoices.models import BillingItem, Invoice, InvoiceStatus
 from invoices.services import InvoiceLine, billing_item_create, invoice_issue
 
+from . import demo_bulk
 from .actors import SYSTEM
 from .lines import BillingLine, WriteDownLine
 from .models import Payment, PaymentAllocation, TenderType, WriteDown
@@ -37,8 +38,7 @@ DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - published on purpose; refuse
 FINANCE_USERNAME = "finance"
 FINANCE_PASSWORD = "finance-password-123"  # noqa: S105 - as DEMO_PASSWORD
 FINANCE_GROUP = "Finance"  # read-only back-office access; made by backoffice's migration
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
-BACKOFFICE_URL = "http://127.0.0.1:8000/backoffice/"
+DEFAULT_HOST = "127.0.0.1:8000"  # `make run`'s; seed_demo --host (or DEMO_HOST) names another
 
 CASH, CHEQUE, CARD, EFT = 1, 2, 3, 8  # Legend's presets, seeded by payments/migrations/0002
 PARTIAL_REFERENCE = "DEMO-PARTIAL-PAYMENT"
@@ -223,9 +223,20 @@ def _noon(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
 
 
+def admin_url(host: str = DEFAULT_HOST) -> str:
+    return f"http://{host}/admin/"
+
+
+def backoffice_url(host: str = DEFAULT_HOST) -> str:
+    return f"http://{host}/backoffice/"
+
+
 @transaction.atomic
-def seed(*, demo_login: bool = False) -> Counter:
-    """Create whatever demo rows are missing; return how many of each kind were created."""
+def seed(
+    *, demo_login: bool = False, size: int = 0, progress: demo_bulk.Progress | None = None
+) -> Counter:
+    """Create whatever demo rows are missing, and `size` bulk invoices (payments/demo_bulk.py);
+    return how many of each kind were created."""
     day, created = today(), Counter()
     invoices, items = {}, {}
     for spec in ACCOUNTS:
@@ -257,6 +268,7 @@ def seed(*, demo_login: bool = False) -> Counter:
                     contact, description, _days(day, due_in), Decimal(total), created
                 )
     _history(invoices, items, day, created)
+    demo_bulk.seed_bulk(size, day, created, progress or (lambda done, total: None))
     if demo_login:
         demo_login_reset()
     return +created  # without the kinds of which nothing was created

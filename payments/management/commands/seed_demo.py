@@ -1,9 +1,32 @@
 import json
+import os
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from payments import demo
+from payments import demo, demo_reset
+
+PROGRESS_FROM = 500  # a progress bar on stderr from this --size on
+
+
+class Progress:
+    """A `\r`-updated count and percentage on a terminal; otherwise a line every 10%."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.shown, self.tenth = stream, -1, 0
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = done * 100 // total
+        if self.tty:
+            if percent != self.shown or done == total:
+                end = "\n" if done == total else ""
+                self.stream.write(f"\rBulk invoices: {done}/{total} ({percent}%)", ending=end)
+                self.stream.flush()
+        elif percent // 10 > self.tenth:
+            self.tenth = percent // 10
+            self.stream.write(f"Bulk invoices: {done}/{total} ({percent}%)")
+        self.shown = percent
 
 
 class Command(BaseCommand):
@@ -23,6 +46,30 @@ class Command(BaseCommand):
             f"read-only finance user '{demo.FINANCE_USERNAME}' with published passwords. "
             "Refused unless DEBUG is on.",
         )
+        parser.add_argument(
+            "--size",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also create N bulk invoices on demo accounts 910001 and up (250 each), with a "
+            "contact every 20 invoices and some partial payments, so the lists page. "
+            "Deterministic; re-running with the same N adds nothing. A progress bar on stderr "
+            f"from N={PROGRESS_FROM}.",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete the demo data first, then build it again. Refused unless DEBUG is on, and "
+            "refused if any account is not a demo account: on PostgreSQL it empties the app's "
+            "data tables with TRUNCATE ... CASCADE (triggers refuse DELETE of money rows); on "
+            "SQLite it deletes the rows. Users, tender types and API keys are kept.",
+        )
+        parser.add_argument(
+            "--host",
+            default=os.environ.get("DEMO_HOST") or demo.DEFAULT_HOST,
+            help="host:port the server runs on, for the printed URLs (default: $DEMO_HOST, else "
+            f"{demo.DEFAULT_HOST}).",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["demo_login"] and not settings.DEBUG:
@@ -30,7 +77,23 @@ class Command(BaseCommand):
                 "--demo-login is refused: DEBUG is off, and the demo login has a published "
                 "password. Nothing was changed."
             )
-        created = demo.seed(demo_login=options["demo_login"])
+        if options["size"] < 0:
+            raise CommandError("--size must be 0 or more.")
+        if options["reset"]:
+            if not settings.DEBUG:
+                raise CommandError(
+                    "--reset is refused: DEBUG is off, and a reset deletes data. "
+                    "Nothing was deleted."
+                )
+            try:
+                demo_reset.reset(account.number for account in demo.ACCOUNTS)
+            except demo_reset.DemoResetRefused as refused:
+                raise CommandError(str(refused)) from refused
+        self.host = options["host"]
+        progress = Progress(self.stderr) if options["size"] >= PROGRESS_FROM else None
+        created = demo.seed(
+            demo_login=options["demo_login"], size=options["size"], progress=progress
+        )
         document = demo.summary()
         if options["json"]:
             if options["demo_login"]:
@@ -66,13 +129,14 @@ class Command(BaseCommand):
         self.stdout.write(f"  {len(contacts)} contacts, {outstanding} outstanding billing items.")
         tender_types = ", ".join(f"{t['id']} {t['name']}" for t in document["tender_types"])
         self.stdout.write(f"  Tender types: {tender_types}.")
+        self.stdout.write(f"  Back office: {demo.backoffice_url(self.host)}")
 
     def _finance_login(self) -> dict:
         return {
             "demo_only": True,
             "username": demo.FINANCE_USERNAME,
             "password": demo.FINANCE_PASSWORD,
-            "url": demo.BACKOFFICE_URL,
+            "url": demo.backoffice_url(self.host),
         }
 
     def _login(self) -> dict:
@@ -80,5 +144,5 @@ class Command(BaseCommand):
             "demo_only": True,
             "username": demo.DEMO_USERNAME,
             "password": demo.DEMO_PASSWORD,
-            "url": demo.ADMIN_URL,
+            "url": demo.admin_url(self.host),
         }
