@@ -183,3 +183,21 @@ def test_progress_off_a_terminal_prints_a_line_every_ten_percent():
     assert stream.getvalue().splitlines() == [
         f"Bulk invoices: {n}/20 ({n * 5}%)" for n in range(2, 21, 2)
     ]
+
+
+def test_progress_on_a_terminal_rewrites_one_line():
+    from django.core.management.base import OutputWrapper
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = Progress(OutputWrapper(stream))
+    for done in range(1, 5):
+        progress(done, 4)
+
+    assert stream.getvalue() == (
+        "\rBulk invoices: 1/4 (25%)\rBulk invoices: 2/4 (50%)"
+        "\rBulk invoices: 3/4 (75%)\rBulk invoices: 4/4 (100%)\n"
+    )
