@@ -3,6 +3,7 @@ import os
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from payments import demo, demo_reset
 
@@ -79,21 +80,21 @@ class Command(BaseCommand):
             )
         if options["size"] < 0:
             raise CommandError("--size must be 0 or more.")
-        if options["reset"]:
-            if not settings.DEBUG:
-                raise CommandError(
-                    "--reset is refused: DEBUG is off, and a reset deletes data. "
-                    "Nothing was deleted."
-                )
-            try:
-                demo_reset.reset(account.number for account in demo.ACCOUNTS)
-            except demo_reset.DemoResetRefused as refused:
-                raise CommandError(str(refused)) from refused
+        if options["reset"] and not settings.DEBUG:
+            raise CommandError(
+                "--reset is refused: DEBUG is off, and a reset deletes data. Nothing was deleted."
+            )
         self.host = options["host"]
         progress = Progress(self.stderr) if options["size"] >= PROGRESS_FROM else None
-        created = demo.seed(
-            demo_login=options["demo_login"], size=options["size"], progress=progress
-        )
+        with transaction.atomic():  # a reset whose rebuild fails deletes nothing
+            if options["reset"]:
+                try:
+                    demo_reset.reset(account.number for account in demo.ACCOUNTS)
+                except demo_reset.DemoResetRefused as refused:
+                    raise CommandError(str(refused)) from refused
+            created = demo.seed(
+                demo_login=options["demo_login"], size=options["size"], progress=progress
+            )
         document = demo.summary()
         if options["json"]:
             if options["demo_login"]:
