@@ -122,7 +122,7 @@ def search(query: str) -> SearchResults:
     by the partner's reference, the payment's or one of its allocations' (exact). Letter case is
     ignored. Four queries, whatever the query and the number of rows.
     """
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     guid, number = _as_uuid(query), _as_number(query)
 
     account_q = Q(name__icontains=query)

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from backoffice.search import SEARCH_LIMIT, accounts_with_balances
+from contacts.models import Account
 from tests.backoffice_pages import finance_user, page_of, with_permissions
 from tests.factories import (
     AccountFactory,
@@ -363,3 +364,12 @@ def test_an_unknown_uuid_or_number_finds_nothing(staff):
 
     assert results(staff, str(uuid.uuid4())) == NONE
     assert results(staff, "124") == NONE
+
+
+def test_odd_queries_find_nothing_rather_than_fail(staff):
+    AccountFactory(number=5, name="Acme")
+
+    assert results(staff, "a\x00cme") == {**NONE, "account": [Account.objects.get().pk]}
+    assert results(staff, "9" * 30) == NONE  # beyond any account number
+    assert results(staff, "%") == NONE  # LIKE wildcards are matched literally
+    assert results(staff, "_") == NONE
