@@ -141,3 +141,13 @@ class TestErrorPages:
 
         assert response.status_code == 404
         assert b"error-reason" not in response.content
+
+
+@pytest.mark.django_db
+def test_an_unknown_back_office_path_is_a_styled_404_for_anonymous_visitors_too(client):
+    response = client.get("/backoffice/no-such-page/")
+
+    assert response.status_code == 404
+    page = page_of(response)
+    assert page.by_id("error-reason").text() == "There is no such page in the back office."
+    assert page.by_id("back-to-dashboard").attrs["href"] == "/backoffice/"
