@@ -29,6 +29,7 @@ class StaffPageMixin(PermissionRequiredMixin):
     """Read access: an active staff user with `payments.view_payment`."""
 
     permission_required = (VIEW,)
+    permission_denied_message = "You do not have permission to use the back office"
 
     def has_permission(self) -> bool:
         user = self.request.user
@@ -46,7 +47,9 @@ class StaffPageMixin(PermissionRequiredMixin):
 
 class RecordPaymentMixin(StaffPageMixin):
     permission_required = (VIEW, RECORD)
+    permission_denied_message = "You do not have permission to record payments"
 
 
 class ReversePaymentMixin(StaffPageMixin):
     permission_required = (VIEW, REVERSE)
+    permission_denied_message = "You do not have permission to reverse payments"

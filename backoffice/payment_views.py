@@ -8,7 +8,7 @@ this was previewed (`previews`): otherwise it previews again, with a warning. A 
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views import View
 
 from billing_site.money import format_amount
@@ -19,6 +19,7 @@ from payments.services import billing_items_pay, dry_run, invoices_pay, payment_
 
 from . import previews
 from .access import RecordPaymentMixin, ReversePaymentMixin
+from .errors import get_or_404
 from .forms import AccountPayForm, ContactPayForm, ReverseForm
 from .selectors import payment_with_allocations
 from .settlement import billing_item_rows, invoices_settlement
@@ -46,12 +47,12 @@ class AccountPayView(PayView):
     template = "backoffice/account_pay.html"
 
     def get(self, request, pk: int):
-        summary = past_due_summary(get_object_or_404(Account, pk=pk))
+        summary = past_due_summary(get_or_404(Account.objects, pk, "account"))
         form = AccountPayForm(invoices=summary.invoices)
         return self.render(self.template, summary=summary, form=form)
 
     def post(self, request, pk: int):
-        summary = past_due_summary(get_object_or_404(Account, pk=pk))
+        summary = past_due_summary(get_or_404(Account.objects, pk, "account"))
         form = AccountPayForm(request.POST, invoices=summary.invoices)
         settlement = token = None
         if form.is_valid():
@@ -81,12 +82,12 @@ class ContactPayView(PayView):
     template = "backoffice/contact_pay.html"
 
     def get(self, request, pk: int):
-        contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
+        contact = get_or_404(Contact.objects.select_related("account"), pk, "contact")
         form = ContactPayForm(items=list(contact_billing_items(contact, outstanding_only=True)))
         return self.render(self.template, contact=contact, form=form, rows=billing_item_rows(form))
 
     def post(self, request, pk: int):
-        contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
+        contact = get_or_404(Contact.objects.select_related("account"), pk, "contact")
         items = list(contact_billing_items(contact, outstanding_only=True))
         form = ContactPayForm(request.POST, items=items)
         paid = token = None
@@ -153,5 +154,5 @@ class PaymentReverseView(ReversePaymentMixin, View):
     def _payment(pk: int):
         payment = payment_with_allocations(pk)
         if payment is None:
-            raise Http404("No such payment.")
+            raise Http404(f"No payment {pk}")
         return payment

@@ -8,7 +8,6 @@ primary.
 """
 
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404
 from django.views import View
 
 from billing_site.db_router import pinned, replica_reads
@@ -18,9 +17,10 @@ from payments.selectors import receivables_on
 
 from .access import StaffPageMixin
 from .charts import BUCKET_LABELS, ageing_chart
+from .errors import get_or_404
 from .filters import past_due_listing
 from .forms import AsOfForm
-from .selectors import account_overview, contact_overview
+from .selectors import account_overview, contact_overview, past_due_totals
 
 PAGE_SIZE = 50
 
@@ -53,17 +53,18 @@ class PastDueView(StaffPageMixin, View):
             freshness=figures_freshness(),
             listing=listing,
             page=page,
+            totals=past_due_totals(invoices),
             page_range=page.paginator.get_elided_page_range(page.number),
         )
 
 
 class AccountView(StaffPageMixin, View):
     def get(self, request, pk: int):
-        account = get_object_or_404(Account, pk=pk)
+        account = get_or_404(Account.objects, pk, "account")
         return self.render("backoffice/account.html", overview=account_overview(account))
 
 
 class ContactView(StaffPageMixin, View):
     def get(self, request, pk: int):
-        contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
+        contact = get_or_404(Contact.objects.select_related("account"), pk, "contact")
         return self.render("backoffice/contact.html", overview=contact_overview(contact))

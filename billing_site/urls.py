@@ -11,6 +11,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from backoffice import errors as backoffice_errors
 from payments.docusign.errors import page_not_found as docusign_page_not_found
 from payments.legend.errors import page_not_found as legend_page_not_found
 
@@ -57,8 +58,19 @@ API_NOT_FOUND = {
 }
 
 
+BACKOFFICE = "/backoffice/"  # its own styled 403 and 404 pages
+
+
 def handler404(request, exception):
     for prefix, view in API_NOT_FOUND.items():
         if request.path.startswith(prefix):
             return view(request, exception)
+    if request.path.startswith(BACKOFFICE):
+        return backoffice_errors.page_not_found(request, exception)
     return defaults.page_not_found(request, exception)
+
+
+def handler403(request, exception):
+    if request.path.startswith(BACKOFFICE):
+        return backoffice_errors.permission_denied(request, exception)
+    return defaults.permission_denied(request, exception)

@@ -107,8 +107,8 @@ def test_figures_and_ageing_as_of_a_date(client, ledger):
     assert page.find("h1").text() == "Receivables as of 2026-06-30"
     assert page.by_id("as-of").attrs["value"] == "2026-06-30"
     assert figures(page, "USD") == {
-        "total-receivable": "1680.00 USD",
-        "total-past-due": "1480.00 USD",
+        "total-receivable": "1,680.00 USD",
+        "total-past-due": "1,480.00 USD",
         "collected-30-days": "150.00 USD",
         "accounts-past-due": "2 USD",
     }
@@ -124,7 +124,7 @@ def test_figures_and_ageing_as_of_a_date(client, ledger):
         "31-60": "500.00",
         "61-90": "300.00",
         "90+": "600.00",
-        "total": "1680.00",
+        "total": "1,680.00",
     }
     assert ageing(page, "EUR") == {
         "current": "0.00",
@@ -162,10 +162,10 @@ def test_an_earlier_date_counts_only_what_was_dated_up_to_it(client, ledger):
         "31-60": "0.00",
         "61-90": "600.00",
         "90+": "0.00",
-        "total": "1400.00",
+        "total": "1,400.00",
     }
     assert figures(page, "USD") == {
-        "total-receivable": "1400.00 USD",
+        "total-receivable": "1,400.00 USD",
         "total-past-due": "900.00 USD",
         "collected-30-days": "0.00 USD",
         "accounts-past-due": "1 USD",
@@ -245,4 +245,17 @@ def test_an_invalid_date_is_a_form_error(client, ledger, as_of, error):
     assert response.status_code == 200
     page = page_of(response)
     assert messages_of(page, "error") == [error]
+    assert page.find_all(id="total-receivable") == []
+
+
+def test_an_invalid_as_of_date_keeps_the_page_with_the_error_beside_the_field(client, ledger):
+    response = client.get("/backoffice/", {"as_of": "2026-13-40"})
+
+    assert response.status_code == 200
+    page = page_of(response)
+    beside = page.by_id("as-of-form").find("span", data_field="as_of")
+    assert "errors" in beside.classes
+    assert beside.by_id("as_of-error").text() == "Enter a valid date."
+    assert beside.by_id("as-of").attrs["value"] == "2026-13-40"
+    assert messages_of(page, "error") == ["As of: Enter a valid date."]
     assert page.find_all(id="total-receivable") == []

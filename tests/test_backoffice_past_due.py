@@ -326,3 +326,78 @@ def test_an_export_with_invalid_filters_goes_back_to_the_list_and_its_errors(cli
 
         assert response.status_code == 302
         assert response.url == "/backoffice/past-due/?min_balance=1.234"
+
+
+def totals_of(page) -> dict[str, list[str]]:
+    body = page.by_id("past-due-totals").find("tbody")
+    return {row.attrs["data-currency"]: page.cells(row)[1:] for row in body.find_all("tr")}
+
+
+def test_totals_per_currency_count_every_filtered_row_not_just_the_page(client):
+    usd = AccountFactory(currency="USD")
+    eur = AccountFactory(currency="EUR")
+    for day in range(40):  # 40 USD invoices of 1,000.05, 31 to 70 days late
+        InvoiceFactory(account=usd, due_date=days_ago(31 + day), amount=Decimal("1000.05"))
+    for day in range(25):  # 25 EUR invoices of 0.10, 31 to 55 days late
+        InvoiceFactory(account=eur, due_date=days_ago(31 + day), amount=Decimal("0.10"))
+    InvoiceFactory(account=usd, due_date=days_ago(5), amount=Decimal("7.00"))  # 1-30: filtered out
+    InvoiceFactory(account=usd, due_date=days_ago(-5), amount=Decimal("9.00"))  # not due
+
+    # 31-60 days: 30 USD and 25 EUR rows; every row: 41 USD and 25 EUR: two pages either way.
+    first = page_of(client.get(URL, {"bucket": "31-60"}))
+    second = page_of(client.get(URL, {"bucket": "31-60", "page": "2"}))
+    assert len(first.row_ids("past-due-table", "data-invoice-id")) == 50
+    assert len(second.row_ids("past-due-table", "data-invoice-id")) == 5
+    assert totals_of(first) == {"EUR": ["25", "2.50"], "USD": ["30", "30,001.50"]}
+    assert totals_of(second) == totals_of(first)
+
+    everything = page_of(client.get(URL, {"page": "2"}))
+    assert len(everything.row_ids("past-due-table", "data-invoice-id")) == 16
+    assert totals_of(everything) == {"EUR": ["25", "2.50"], "USD": ["41", "40,009.00"]}
+    currencies = [th.text() for th in everything.by_id("past-due-totals").find_all("th")]
+    assert currencies == ["Currency", "Invoices", "Balance", "EUR", "USD"]
+
+
+def test_no_totals_when_nothing_matches(client, book):
+    page = page_of(client.get(URL, {"min_balance": "100000"}))
+
+    assert page.find_all(id="past-due-totals") == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "error"),
+    [
+        (
+            {"account": "999999"},
+            "account",
+            "Select a valid choice. That choice is not one of the available choices.",
+        ),
+        (
+            {"bucket": "5-10"},
+            "bucket",
+            "Select a valid choice. 5-10 is not one of the available choices.",
+        ),
+        ({"min_balance": "abc"}, "min_balance", "The amount must be a decimal number."),
+    ],
+)
+def test_an_invalid_filter_keeps_the_page_and_shows_its_error_beside_the_field(
+    client, book, params, field, error
+):
+    response = client.get(URL, params)
+
+    assert response.status_code == 200
+    page = page_of(response)
+    beside = page.by_id("past-due-filters").find("span", data_field=field)
+    assert "errors" in beside.classes
+    assert beside.by_id(f"{field}-error").text() == error
+    other_fields = [
+        span
+        for span in page.by_id("past-due-filters").find_all("span", class_="field")
+        if span.attrs["data-field"] != field
+    ]
+    assert [span.find_all(class_="field-error") for span in other_fields] == [[], []]
+    assert page.row_ids("past-due-table", "data-invoice-id") == []
+    assert page.find_all(id="past-due-totals") == []
+    # The value typed stays in its field, to correct it.
+    if field == "min_balance":
+        assert beside.find("input").attrs["value"] == "abc"
