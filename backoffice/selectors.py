@@ -12,7 +12,8 @@ from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
-from invoices.due import overdue_q, past_due_q
+from invoices.balances import AccountBalances, account_balances
+from invoices.due import overdue_q
 from invoices.models import BillingItem, Invoice
 from invoices.selectors import (
     PastDueSummary,
@@ -24,27 +25,45 @@ from payments.models import Payment, PaymentAllocation, Reversal, WriteDown
 from payments.selectors import account_payments
 
 
-def past_due_invoices() -> QuerySet[Invoice]:
-    """Every past-due invoice (as of today) with its account, for the list and its exports."""
-    return Invoice.objects.filter(past_due_q()).select_related("account")
-
-
 @dataclass(frozen=True)
 class CurrencyTotal:
+    """The past-due list's totals in one currency: count and balance of each kind of row."""
+
     currency: str
-    count: int
-    balance: Decimal
+    invoices: int = 0
+    invoices_balance: Decimal = ZERO
+    items: int = 0
+    items_balance: Decimal = ZERO
+
+    @property
+    def balance(self) -> Decimal:
+        return self.invoices_balance + self.items_balance
 
 
-def past_due_totals(invoices: QuerySet[Invoice]) -> list[CurrencyTotal]:
-    """Count and balance per currency of every row of `invoices` (all pages): one query."""
-    rows = (
-        invoices.order_by()
+def _per_currency(rows: QuerySet) -> dict[str, tuple[int, Decimal]]:
+    totals = (
+        rows.order_by()
         .values("account__currency")
-        .annotate(count=Count("pk"), balance=Sum("balance"))
-        .order_by("account__currency")
+        .annotate(count=Count("pk"), balance=Sum("owed"))
+        .values_list("account__currency", "count", "balance")
     )
-    return [CurrencyTotal(row["account__currency"], row["count"], row["balance"]) for row in rows]
+    return {currency: (count, balance) for currency, count, balance in totals}
+
+
+def past_due_totals(
+    invoices: QuerySet[Invoice], items: QuerySet[BillingItem]
+) -> list[CurrencyTotal]:
+    """Count and balance per currency of every row of `invoices` and of `items` (all pages), with
+    what they owed (`owed`): one query for each."""
+    of_invoices, of_items = _per_currency(invoices), _per_currency(items)
+    totals = []
+    for currency in sorted(of_invoices.keys() | of_items.keys()):
+        invoices_count, invoices_balance = of_invoices.get(currency, (0, ZERO))
+        items_count, items_balance = of_items.get(currency, (0, ZERO))
+        totals.append(
+            CurrencyTotal(currency, invoices_count, invoices_balance, items_count, items_balance)
+        )
+    return totals
 
 
 def with_allocations(payments: QuerySet[Payment]) -> QuerySet[Payment]:
@@ -57,7 +76,8 @@ def with_allocations(payments: QuerySet[Payment]) -> QuerySet[Payment]:
 
 @dataclass(frozen=True)
 class AccountOverview:
-    summary: PastDueSummary  # the account, its balance, past-due balance and past-due invoices
+    summary: PastDueSummary  # the account, its invoices' balance, past-due balance and invoices
+    balances: AccountBalances  # what its invoices and its contacts' billing items owe
     invoices: list[Invoice]
     payments: list[Payment]
     reversals: list[Reversal]
@@ -67,6 +87,7 @@ class AccountOverview:
 def account_overview(account: Account) -> AccountOverview:
     return AccountOverview(
         summary=past_due_summary(account),
+        balances=account_balances(account),
         invoices=list(account_invoices(account).prefetch_related(None).order_by("due_date", "pk")),
         payments=list(with_allocations(account_payments(account))),
         reversals=list(

@@ -325,7 +325,7 @@ def main() -> None:
     from django.test import Client
 
     from invoices.due import today
-    from payments.selectors import receivables_on
+    from payments.receivables import receivables_on
 
     refuse_foreign_database()  # the data is built with TRUNCATE
     call_command("migrate", verbosity=0)
