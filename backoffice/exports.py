@@ -128,7 +128,7 @@ class PastDueExport(StaffPageMixin, View):
 
     @replica_reads()
     def get(self, request):
-        listing = past_due_listing(request.GET)
+        listing = past_due_listing(request.GET, with_totals=False)
         if listing.as_of is None:
             return redirect(f"{reverse('backoffice:past-due')}?{request.GET.urlencode()}")
         kind = listing.kind.key

@@ -161,6 +161,7 @@ class PastDueListing:
     as_of: datetime.date | None  # None while the filters are invalid
     rows: QuerySet  # filtered and sorted; none while the filters are invalid
     other_rows: QuerySet  # the other kind's rows under the same filters (for the totals)
+    currencies: list[str]  # every account's currency: the totals' rows (none for exports)
 
     @property
     def columns(self) -> list[SortColumn]:
@@ -186,18 +187,24 @@ class PastDueListing:
         return self.as_of == today()
 
 
-def past_due_listing(params: QueryDict) -> PastDueListing:
-    """The past-due rows the query string asks for: kind, day, filters, then sort."""
+def past_due_listing(params: QueryDict, *, with_totals: bool = True) -> PastDueListing:
+    """The past-due rows the query string asks for: kind, day, filters, then sort; and, unless
+    `with_totals` is off (exports), the currencies the totals are counted in."""
     kind = KINDS.get(params.get("kind", ""), KINDS[DEFAULT_KIND])
     other = next(each for each in KINDS.values() if each is not kind)
     filters = PastDueFilter(params, queryset=kind.rows(today()))  # lazy: replaced once valid
+    codes = []
+    if with_totals:
+        choices = currencies()  # read once, for the filter's choices and the totals
+        filters.filters["currency"].extra["choices"] = choices
+        codes = [code for code, _label in choices]
     sort = params.get("sort", "")
     if sort.removeprefix("-") not in kind.sorts:
         sort = DEFAULT_SORT
     if not filters.is_valid():
         nothing = kind.rows(today()).none()
-        return PastDueListing(filters, kind, sort, as_of=None, rows=nothing, other_rows=nothing)
+        return PastDueListing(filters, kind, sort, None, nothing, nothing, codes)
     as_of = filters.as_of_date()
     rows = filters.filter_queryset(kind.rows(as_of)).order_by(*ordering(kind, sort))
     other_rows = filters.filter_queryset(other.rows(as_of))
-    return PastDueListing(filters, kind, sort, as_of=as_of, rows=rows, other_rows=other_rows)
+    return PastDueListing(filters, kind, sort, as_of, rows, other_rows, codes)

@@ -7,7 +7,7 @@ Each costs a fixed number of queries whatever the number of rows: related rows a
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum, Value
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
@@ -40,22 +40,29 @@ class CurrencyTotal:
         return self.invoices_balance + self.items_balance
 
 
-def _per_currency(rows: QuerySet) -> dict[str, tuple[int, Decimal]]:
-    totals = (
-        rows.order_by()
-        .values("account__currency")
-        .annotate(count=Count("pk"), balance=Sum("owed"))
-        .values_list("account__currency", "count", "balance")
-    )
-    return {currency: (count, balance) for currency, count, balance in totals}
+def _per_currency(rows: QuerySet, currencies: list[str]) -> dict[str, tuple[int, Decimal]]:
+    """Count and summed `owed` of `rows` in each of `currencies` that has any: one query (by
+    `aggregate()`, which also sums `owed` where it is itself an aggregate, as of an earlier day)."""
+    rows = rows.order_by().annotate(currency=F("account__currency"))
+    sums = {}
+    for code in currencies:
+        sums[f"count_{code}"] = Count("pk", filter=Q(currency=code))
+        sums[f"owed_{code}"] = Sum("owed", filter=Q(currency=code))
+    totals = rows.aggregate(**sums) if sums else {}
+    return {
+        code: (totals[f"count_{code}"], totals[f"owed_{code}"])
+        for code in currencies
+        if totals[f"count_{code}"]
+    }
 
 
 def past_due_totals(
-    invoices: QuerySet[Invoice], items: QuerySet[BillingItem]
+    invoices: QuerySet[Invoice], items: QuerySet[BillingItem], currencies: list[str]
 ) -> list[CurrencyTotal]:
-    """Count and balance per currency of every row of `invoices` and of `items` (all pages), with
-    what they owed (`owed`): one query for each."""
-    of_invoices, of_items = _per_currency(invoices), _per_currency(items)
+    """Count and balance per currency (of `currencies`) of every row of `invoices` and of `items`
+    (all pages), with what they owed (`owed`): one query for each."""
+    of_invoices = _per_currency(invoices, currencies)
+    of_items = _per_currency(items, currencies)
     totals = []
     for currency in sorted(of_invoices.keys() | of_items.keys()):
         invoices_count, invoices_balance = of_invoices.get(currency, (0, ZERO))

@@ -53,7 +53,7 @@ class PastDueView(StaffPageMixin, View):
             freshness=figures_freshness(),
             listing=listing,
             page=page,
-            totals=past_due_totals(*listing.by_kind()),
+            totals=past_due_totals(*listing.by_kind(), listing.currencies),
             page_range=page.paginator.get_elided_page_range(page.number),
         )
 

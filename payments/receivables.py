@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, connections, router
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
-from billing_site.money import CENT, ZERO
+from billing_site.money import CENT, ZERO, MoneyField
 from contacts.models import Account, Contact
 from invoices.due import owed_q, today
 from invoices.models import BillingItem, Invoice, InvoiceStatus
@@ -63,15 +64,22 @@ def _standing_on(as_of: datetime.date, prefix: str = "") -> Q:
     )
 
 
+def _paid_on(as_of: datetime.date) -> Coalesce:
+    """What the standing payments of `as_of` paid of each row (its allocations joined and summed:
+    one hash aggregate, where a correlated subquery per row was ten times slower on 100,000)."""
+    paid = Sum("allocations__amount", filter=_standing_on(as_of, prefix="allocations__payment__"))
+    return Coalesce(paid, Value(ZERO), output_field=MoneyField())
+
+
 def invoices_owed_on(as_of: datetime.date) -> QuerySet[Invoice]:
-    """Every invoice owed at the end of `as_of`, with what it owed then as `owed`."""
+    """Every invoice owed at the end of `as_of`, with what it owed then as `owed` (for an earlier
+    day an aggregate: filter, sort and count it, sum it with `aggregate()`)."""
     if as_of >= today():
         return Invoice.objects.filter(owed_q(as_of)).annotate(owed=F("balance"))
-    standing = PaymentAllocation.objects.filter(_standing_on(as_of, prefix="payment__"))
     return (
         Invoice.objects.exclude(status=InvoiceStatus.VOID)
         .filter(issue_date__lte=as_of)
-        .annotate(owed=F("amount") - amounts_of(standing, "invoice"))
+        .annotate(owed=F("amount") - _paid_on(as_of))
         .filter(owed__gt=0)
     )
 
@@ -81,15 +89,11 @@ def billing_items_owed_on(as_of: datetime.date) -> QuerySet[BillingItem]:
     if as_of >= today():
         return BillingItem.objects.filter(balance__gt=0).annotate(owed=F("balance"))
     end = _end_of(as_of)
-    standing = PaymentAllocation.objects.filter(_standing_on(as_of, prefix="payment__"))
-    written_down = WriteDown.objects.filter(write_down_date__lt=end)
+    # Write-downs by subquery: joined beside the allocations they would multiply their rows.
+    written_down = amounts_of(WriteDown.objects.filter(write_down_date__lt=end), "billing_item")
     return (
         BillingItem.objects.filter(created_at__lt=end)
-        .annotate(
-            owed=F("total_amount")
-            - amounts_of(standing, "billing_item")
-            - amounts_of(written_down, "billing_item")
-        )
+        .annotate(owed=F("total_amount") - _paid_on(as_of) - written_down)
         .filter(owed__gt=0)
     )
 
