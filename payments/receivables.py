@@ -184,10 +184,9 @@ def _bucket_sums(as_of: datetime.date) -> tuple[str, dict]:
 
 
 def _money(value) -> Decimal:
-    """A sum from the database as two-place Decimal (SQLite, the quick start, sums as float)."""
-    return (
-        value.quantize(CENT) if isinstance(value, Decimal) else Decimal(str(value)).quantize(CENT)
-    )
+    """A sum from the database as a two-place Decimal: PostgreSQL's numeric sum takes the places
+    of its terms, so a bucket whose rows were all `ELSE 0` comes back as `0`, without places."""
+    return Decimal(value).quantize(CENT)
 
 
 def receivables_on(as_of: datetime.date) -> list[CurrencyReceivables]:
