@@ -69,9 +69,8 @@ for path in [
 ]:
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-    cells[path] = re.findall(
-        r'<td class="field-(\\w*(?:balance|amount|past_due))[^"]*">([^<]*)</td>', response.content.decode()
-    )
+    money_cell = r'<td class="field-(\\w*(?:balance|amount|past_due))[^"]*">([^<]*)</td>'
+    cells[path] = re.findall(money_cell, response.content.decode())
 print(json.dumps(cells))
 """
 
