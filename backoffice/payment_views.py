@@ -61,6 +61,7 @@ class AccountPayView(PayView):
                 "amount": form.cleaned_data["amount"],
                 "invoice_ids": form.cleaned_data["invoices"],
                 "past_due_only": True,
+                **form.details(),
                 "actor": self.actor(),
             }
             shown = previews.account_payment(summary.account, form.cleaned_data, request.user)
@@ -94,8 +95,7 @@ class ContactPayView(PayView):
         if form.is_valid():
             payment = {
                 "contact": contact,
-                "tender_type_id": form.cleaned_data["tender_type"].pk,
-                "payment_date": form.cleaned_data["payment_date"],
+                **form.details(),
                 "lines": form.cleaned_data["lines"],
                 "actor": self.actor(),
             }

@@ -1,7 +1,8 @@
 """A preview binds its confirmation: "Record payment" records exactly what was previewed.
 
 A successful preview puts a signed token of what it showed on the page (who previews, for which
-account or contact, and every input that decides the payment). Confirming recomputes the same
+account or contact, and every input that decides the payment or is recorded with it: invoices or
+lines and amounts, tender type, payment date, reference, notes). Confirming recomputes the same
 content from the submitted form and records only if the token is valid (right kind, not tampered
 with, at most `MAX_AGE` old) and its content is equal; otherwise the view shows a new preview of
 what was submitted, with `CHANGED`. The balances are not in the token: the money service judges
@@ -37,6 +38,16 @@ def confirms(kind: str, token: str | None, content: dict) -> bool:
     return previewed == content
 
 
+def _details(cleaned: dict) -> dict:
+    """The details every payment form asks for (`forms.PaymentDetailsForm`), as recorded."""
+    return {
+        "tender_type": cleaned["tender_type"].pk,
+        "payment_date": cleaned["payment_date"].isoformat(),
+        "reference": cleaned.get("reference", ""),
+        "notes": cleaned.get("notes", ""),
+    }
+
+
 def account_payment(account, cleaned: dict, user) -> dict:
     """What an account payment's preview shows; JSON types, so that a signed copy compares equal."""
     return {
@@ -44,6 +55,7 @@ def account_payment(account, cleaned: dict, user) -> dict:
         "account": account.pk,
         "amount": format_amount(cleaned["amount"]),
         "invoices": sorted(cleaned["invoices"]),
+        **_details(cleaned),
     }
 
 
@@ -51,9 +63,7 @@ def contact_payment(contact, cleaned: dict, user) -> dict:
     return {
         "user": user.pk,
         "contact": contact.pk,
-        "tender_type": cleaned["tender_type"].pk,
-        "payment_date": cleaned["payment_date"].isoformat(),
-        "reference": cleaned.get("reference", ""),
+        **_details(cleaned),
         "lines": [[line.billing_id, _line_amount(line.amount)] for line in cleaned["lines"]],
     }
 
