@@ -43,10 +43,12 @@ BUDGETS = {
     # The service's own queries, in a savepoint rolled back; the chosen tender type is read by the
     # form, by the service and (as the list to choose from) by the page.
     "account-pay-preview": 21,
-    "account-pay-confirm": 17,
+    # A confirm also asks whether its token was used (1), claims it in a savepoint (3), runs the
+    # service in a savepoint of that transaction (2) and names the payment on the claim (1).
+    "account-pay-confirm": 24,
     "contact-pay": 7,
     "contact-pay-preview": 19,
-    "contact-pay-confirm": 15,
+    "contact-pay-confirm": 22,
     "payment-reverse": 6,
     "payment-reverse-confirm": 16,
 }
