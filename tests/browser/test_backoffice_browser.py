@@ -2,7 +2,8 @@
 
 A finance user logs in through the admin login, reads the dashboard, filters the past-due list,
 records a payment against chosen invoices and sees the balances fall, then reverses it and sees
-them restored; and records a payment against a contact's billing items. Every step is checked on
+them restored; confirms a preview twice (a double click, the back button) and gets one payment;
+and records a payment against a contact's billing items. Every step is checked on
 the page and in the database, to the cent.
 """
 
@@ -319,6 +320,43 @@ def test_record_a_payment_then_reverse_it(page, ledger, screenshot_dir):
     }
     a_31_60.refresh_from_db()
     assert a_31_60.status == InvoiceStatus.OPEN
+
+
+def test_a_double_click_or_the_back_button_records_one_payment(page, ledger, screenshot_dir):
+    alpha, a_1_30 = ledger.alpha, ledger.a_1_30
+    account_page = f"/backoffice/accounts/{alpha.pk}/"
+    log_in(page, f"{account_page}pay/")
+    page.check(f"input[name=invoices][value='{a_1_30.pk}']")
+    page.select_option("select[name=tender_type]", "3")
+    page.fill("input[name=amount]", "20.00")
+    page.click("button[name=action][value=preview]")
+    expect(page.locator("table#settlement tbody tr")).to_have_count(1)
+    payments_before = Payment.objects.count()
+
+    # A double click: the browser may send the form twice; one payment is recorded.
+    page.dblclick("button[name=action][value=confirm]")
+    expect(page).to_have_url(re.compile(rf"{account_page}(#payment-\d+)?$"))
+    expect(page.locator("ul.messagelist li").first).to_be_visible()
+    payment = Payment.objects.get(account=alpha, channel=Channel.STAFF)
+    assert Payment.objects.count() == payments_before + 1
+    already = (
+        f"Payment {payment.number} (20.00 USD) was already recorded from this preview: "
+        "nothing more was recorded."
+    )
+    # Which of the two answers the page shows depends on when the second click went out.
+    shown = set(page.locator("ul.messagelist li").all_inner_texts())
+    assert shown <= {f"Recorded payment {payment.number}: 20.00 USD.", already}
+
+    # Back to the preview (from the history), "Record payment" again: nothing more recorded.
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"{account_page}pay/$"))
+    page.click("button[name=action][value=confirm]")
+    expect(page).to_have_url(re.compile(rf"{account_page}#payment-{payment.pk}$"))
+    expect(page.locator("ul.messagelist li.warning")).to_have_text(already)
+    assert Payment.objects.count() == payments_before + 1
+    a_1_30.refresh_from_db()
+    assert a_1_30.balance == Decimal("100.00")
+    page.screenshot(path=screenshot_dir / "account-pay-again.png", full_page=True)
 
 
 def test_record_a_payment_against_a_contacts_billing_items(page, ledger):
