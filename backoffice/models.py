@@ -16,7 +16,7 @@ class ConfirmedPreview(models.Model):
     is set in the same transaction: a committed row always names its payment. Not a money row: no
     account of its own, and it may be deleted once its token has expired (15 minutes), though the
     rows are small and say which preview each back-office payment came from. It goes with its
-    payment (CASCADE): only the demo reset on SQLite ever deletes a payment.
+    payment (CASCADE): only the demo reset's TRUNCATE ... CASCADE ever removes a payment.
     """
 
     digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token.")
