@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import exports, payment_views, search_views, views
+from . import contact_list, exports, payment_views, search_views, views
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("past-due/export.csv", exports.PastDueCsvView.as_view(), name="past-due-csv"),
     path("past-due/export.xlsx", exports.PastDueXlsxView.as_view(), name="past-due-xlsx"),
     path("accounts/", search_views.AccountListView.as_view(), name="accounts"),
+    path("contacts/", contact_list.ContactListView.as_view(), name="contacts"),
     path("search/", search_views.SearchView.as_view(), name="search"),
     path("accounts/<int:pk>/", views.AccountView.as_view(), name="account"),
     path("accounts/<int:pk>/pay/", payment_views.AccountPayView.as_view(), name="account-pay"),

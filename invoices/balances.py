@@ -19,12 +19,12 @@ from .due import overdue_q, owed_q
 from .models import BillingItem, Invoice
 
 
-def per_account(rows: QuerySet, aggregate, output_field):
-    """`aggregate` over the `rows` of the outer account, 0 when it has none."""
+def per_row(rows: QuerySet, key: str, aggregate, output_field):
+    """`aggregate` over the `rows` whose `key` is the outer row, 0 when it has none."""
     total = (
-        rows.filter(account=OuterRef("pk"))
+        rows.filter(**{key: OuterRef("pk")})
         .order_by()
-        .values("account")
+        .values(key)
         .annotate(total=aggregate)
         .values("total")
     )
@@ -32,6 +32,11 @@ def per_account(rows: QuerySet, aggregate, output_field):
     return Coalesce(
         Subquery(total, output_field=output_field), Value(zero), output_field=output_field
     )
+
+
+def per_account(rows: QuerySet, aggregate, output_field):
+    """`aggregate` over the `rows` of the outer account, 0 when it has none."""
+    return per_row(rows, "account", aggregate, output_field)
 
 
 def _owing_rows():
