@@ -59,6 +59,14 @@ def _per_account(rows: QuerySet, aggregate, output_field):
     )
 
 
+def accounts_with_past_due_balance() -> Q:
+    """Accounts owing something due before today: an open invoice, or a billing item with a
+    balance (what the dashboard counts as "accounts with past-due balances" today)."""
+    return Exists(
+        Invoice.objects.filter(overdue_q(), account=OuterRef("pk"), status=InvoiceStatus.OPEN)
+    ) | Exists(BillingItem.objects.filter(overdue_q(), account=OuterRef("pk"), balance__gt=0))
+
+
 def accounts_with_balances(sort: str = DEFAULT_ACCOUNT_SORT) -> QuerySet[Account]:
     """Every account with, in its currency: `open_balance` (what its open invoices owe),
     `past_due_balance` (of which due before today), `contacts_count` and `items_balance` (what

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import exports, payment_views, search_views, views
+from . import detail_views, exports, payment_views, search_views, views
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("accounts/<int:pk>/pay/", payment_views.AccountPayView.as_view(), name="account-pay"),
     path("contacts/<int:pk>/", views.ContactView.as_view(), name="contact"),
     path("contacts/<int:pk>/pay/", payment_views.ContactPayView.as_view(), name="contact-pay"),
+    path("invoices/<int:pk>/", detail_views.InvoiceView.as_view(), name="invoice"),
+    path("invoices/<int:pk>/pdf", detail_views.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("payments/<int:pk>/", detail_views.PaymentView.as_view(), name="payment"),
     path(
         "payments/<int:pk>/reverse/",
         payment_views.PaymentReverseView.as_view(),
