@@ -16,7 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from billing_site.admin_helpers import ReadOnlyAdmin, ReadOnlyInline, YesNoFilter
+from billing_site.admin_helpers import (
+    ReadableColumnsMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    YesNoFilter,
+)
 from invoices import admin as invoices_admin
 from invoices.models import BillingItem, Invoice
 
@@ -128,20 +133,21 @@ class ReverseForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ReadableColumnsMixin, ReadOnlyAdmin):
+    # The currency is shown with the amount; when it was recorded and through which channel, on
+    # the payment's page (and as a filter).
     list_display = [
         "number",
         "account",
         "contact",
         "amount",
-        "currency",
         "payment_date",
-        "processed_at",
         "tender_type",
-        "channel",
         "recorded_by",
         "reversed",
     ]
+    money_columns = {"amount": "currency"}
+    date_columns = ("payment_date",)
     list_select_related = ["account", "contact", "tender_type", *RECORDERS]
     list_filter = ["channel", "tender_type", ReversedFilter, "account"]
     search_fields = ["reference", "account__name", "account__number"]
