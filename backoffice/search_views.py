@@ -21,6 +21,16 @@ from .search import (
 PAGE_SIZE = 50
 
 
+class FlagInput(forms.CheckboxInput):
+    """A checkbox that sends "1", as the dashboard's link does; "0" or nothing is unchecked."""
+
+    def __init__(self):
+        super().__init__(attrs={"value": "1"})
+
+    def value_from_datadict(self, data, files, name) -> bool:
+        return data.get(name, "") not in ("", "0", "false", "False")
+
+
 class AccountFilterForm(forms.Form):
     """The accounts list's filters (the dashboard's "accounts with past-due balances" link sets
     both, backoffice.links): `currency=EUR` and `past_due=1`."""
@@ -31,7 +41,7 @@ class AccountFilterForm(forms.Form):
         validators=[RegexValidator(r"^[A-Za-z]{3}$", "Enter a currency code: three letters.")],
         widget=forms.TextInput(attrs={"size": 4, "placeholder": "Any"}),
     )
-    past_due = forms.BooleanField(required=False, label="Past due only")
+    past_due = forms.BooleanField(required=False, label="Past due only", widget=FlagInput)
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].upper()
