@@ -12,7 +12,8 @@ from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
-from invoices.due import days_late, overdue_q, past_due_q
+from invoices import due
+from invoices.due import overdue_q, past_due_q
 from invoices.models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
 from invoices.selectors import (
     PastDueSummary,
@@ -129,7 +130,7 @@ class InvoiceOverview:
         """Days past due today, for an open invoice only (a paid or void one is not late)."""
         if self.invoice.status != InvoiceStatus.OPEN:
             return None
-        return days_late(self.invoice.due_date)
+        return due.days_late(self.invoice.due_date)
 
 
 def invoice_overview(invoice: Invoice) -> InvoiceOverview:
