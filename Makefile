@@ -1,10 +1,11 @@
-# The two commands: `make run` (quick start on SQLite) and `make test` (the suite on PostgreSQL).
+# The two commands: `make run` (the quick start, on a PostgreSQL of its own) and `make test` (the
+# suite on PostgreSQL).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format bench stack stack-down clean
+.PHONY: install run run-stop test lint format bench stack stack-down clean
 
 # The virtual environment, rebuilt when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -15,12 +16,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-# Quick start: DEBUG on, SQLite unless DATABASE_URL is set, demo data and a demo login.
+# Quick start: DEBUG on, demo data and a demo login. Without DATABASE_URL, on the quick start's
+# own PostgreSQL (scripts/quickstart-postgres: var/quickstart-pg, 127.0.0.1:5440 or
+# $QUICKSTART_PG_PORT), created on the first run, started if stopped, its data kept; the settings
+# default to it.
 run: export DEBUG ?= 1
 run: install
+	@if [ -z "$$DATABASE_URL" ]; then scripts/quickstart-postgres start; fi
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --demo-login --host $(HOST)
 	$(BIN)/python manage.py runserver $(HOST)
+
+# Stop the quick start's PostgreSQL (its data stays in var/quickstart-pg).
+run-stop:
+	scripts/quickstart-postgres stop
 
 # The whole suite on PostgreSQL (see scripts/with-postgres). Pass options with PYTEST_ARGS="...".
 test: install
@@ -46,5 +55,8 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Keeps var/ (the quick start's PostgreSQL and its demo data, the stack's data) and says so.
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+	@if [ -d var/quickstart-pg ]; then echo "make clean: kept var/quickstart-pg (the quick start's" \
+	  "PostgreSQL and its demo data); to delete it: make run-stop && rm -rf var/quickstart-pg"; fi

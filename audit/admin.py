@@ -9,16 +9,14 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connection
 from django.db.models import DecimalField
-from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from pghistory.admin import EventsAdmin
 
-from .context import Channel, recorded
+from .context import Channel
 from .filters import (
     ChannelFilter,
     CredentialFilter,
@@ -89,20 +87,8 @@ class AuditEventAdmin(EventsAdmin):
         return queryset
 
     def changelist_view(self, request, extra_context=None):
-        if not recorded():
-            context = {
-                **self.admin_site.each_context(request),
-                "title": "Audit trail",
-                "opts": self.opts,
-                "vendor": connection.vendor,
-            }
-            return TemplateResponse(request, "audit/not_recorded.html", context)
+        # Django's own changelist, not EventsAdmin's (which reads its own obj/model parameters).
         return admin.ModelAdmin.changelist_view(self, request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not recorded():
-            return self.changelist_view(request)
-        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="when", ordering="pgh_created_at")
     def when(self, event):

@@ -4,15 +4,15 @@ One `pghistory.context` is open per HTTP request (audit.middleware) and per mana
 (manage.py); the triggers of audit.models attach it to each event they write. Partner credentials
 are known only once DRF authenticates, so the Bearer authentication adds them (`note_credential`).
 
-pghistory passes the context to PostgreSQL in the SQL of each statement; SQLite (the quick start)
-records no trail, so no context is opened there.
+pghistory passes the context to PostgreSQL in the SQL of each statement (the app runs on
+PostgreSQL only: billing_site/settings.py refuses any other database).
 """
 
 import contextlib
 import getpass
 
 import pghistory
-from django.db import connection, models
+from django.db import models
 
 from payments.actors import Channel as MoneyChannel
 
@@ -42,11 +42,6 @@ PATH_CHANNELS = (
 UNTRACKED_COMMANDS = frozenset({"runserver", "help", "version", "check", "makemigrations"})
 
 
-def recorded() -> bool:
-    """The trail is written by PostgreSQL triggers: on any other database nothing is recorded."""
-    return connection.vendor == "postgresql"
-
-
 def channel_for_path(path: str) -> Channel:
     lowered = path.lower()
     for prefix, channel in PATH_CHANNELS:
@@ -71,8 +66,8 @@ def credential_metadata(credential) -> dict:
 
 
 def opened(**metadata):
-    """`pghistory.context(**metadata)` where a trail is recorded, else nothing."""
-    return pghistory.context(**metadata) if recorded() else contextlib.nullcontext()
+    """`pghistory.context(**metadata)`: the triggers attach it to every event they write."""
+    return pghistory.context(**metadata)
 
 
 def request_context(request):

@@ -27,7 +27,7 @@ def lock_down_trigger_bypass(*, using: str = "default", **kwargs) -> None:
     """post_migrate receiver: no session setting lifts a trigger in this database."""
     connection = connections[using]
     if connection.vendor != "postgresql":
-        return  # SQLite (the quick start) has no triggers of ours
+        return  # no triggers of ours elsewhere (and the settings refuse other databases)
     from pgtrigger import features
 
     with connection.cursor() as cursor:

@@ -7,7 +7,7 @@ currencies are never added nor drawn on one scale. No JavaScript and nothing fro
 from dataclasses import dataclass
 from decimal import Decimal
 
-from payments.selectors import AGEING_BUCKETS, CurrencyReceivables
+from payments.receivables import AGEING_BUCKETS, CurrencyReceivables
 
 BUCKET_LABELS = {
     "current": "Current",

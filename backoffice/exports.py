@@ -23,21 +23,36 @@ from openpyxl.cell import WriteOnlyCell
 from billing_site.chunked import chunked
 from billing_site.db_router import pinned, replica_reads
 from billing_site.money import format_amount
-from invoices.due import days_late, today
+from invoices.due import days_late
 
 from .access import StaffPageMixin
 from .filters import past_due_listing
 
-HEADER = (
-    "Account number",
-    "Account name",
-    "Invoice number",
-    "Due date",
-    "Days late",
-    "Amount",
-    "Balance",
-    "Currency",
-)
+# Each kind's columns: (heading, the row's value, its type: "text", "date", "amount" or "number").
+COLUMNS = {
+    "invoices": (
+        ("Account number", lambda row: row.account.number, "number"),
+        ("Account name", lambda row: row.account.name, "text"),
+        ("Invoice number", lambda row: row.number, "text"),
+        ("Due date", lambda row: row.due_date, "date"),
+        ("Days late", None, "number"),
+        ("Amount", lambda row: row.amount, "amount"),
+        ("Balance", lambda row: row.owed, "amount"),
+        ("Currency", lambda row: row.account.currency, "text"),
+    ),
+    "items": (
+        ("Account number", lambda row: row.account.number, "number"),
+        ("Account name", lambda row: row.account.name, "text"),
+        ("Contact", lambda row: str(row.contact), "text"),
+        ("Billing item", lambda row: row.pk, "number"),
+        ("Description", lambda row: row.description, "text"),
+        ("Due date", lambda row: row.due_date, "date"),
+        ("Days late", None, "number"),
+        ("Amount", lambda row: row.total_amount, "amount"),
+        ("Balance", lambda row: row.owed, "amount"),
+        ("Currency", lambda row: row.account.currency, "text"),
+    ),
+}
 CHUNK = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AMOUNT_FORMAT = "#,##0.00"
@@ -45,19 +60,17 @@ DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def past_due_rows(invoices, as_of: datetime.date) -> Iterator[tuple]:
-    for invoice in chunked(invoices, CHUNK):
-        account = invoice.account
-        yield (
-            account.number,
-            account.name,
-            invoice.number,
-            invoice.due_date,
-            days_late(invoice.due_date, as_of),
-            invoice.amount,
-            invoice.balance,
-            account.currency,
-        )
+def header(kind: str) -> tuple[str, ...]:
+    return tuple(heading for heading, _value, _type in COLUMNS[kind])
+
+
+def past_due_rows(kind: str, rows, as_of: datetime.date) -> Iterator[list[tuple[object, str]]]:
+    """Each row as (value, type) cells; days late are counted on `as_of`."""
+    for row in chunked(rows, CHUNK):
+        yield [
+            (value(row) if value else days_late(row.due_date, as_of), kind_of)
+            for _heading, value, kind_of in COLUMNS[kind]
+        ]
 
 
 def inert(text: str) -> str:
@@ -70,62 +83,43 @@ class _Echo:
         return value
 
 
-def csv_lines(invoices, as_of: datetime.date) -> Iterator[str]:
+CSV_FORM = {
+    "text": inert,
+    "date": datetime.date.isoformat,
+    "amount": format_amount,
+    "number": str,
+}
+
+
+def csv_lines(kind: str, rows, as_of: datetime.date) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
-    for number, name, invoice, due, late, amount, balance, currency in past_due_rows(
-        invoices, as_of
-    ):
-        yield writer.writerow(
-            (
-                number,
-                inert(name),
-                inert(invoice),
-                due.isoformat(),
-                late,
-                format_amount(amount),
-                format_amount(balance),
-                currency,
-            )
-        )
+    yield writer.writerow(header(kind))
+    for cells in past_due_rows(kind, rows, as_of):
+        yield writer.writerow([CSV_FORM[type_](value) for value, type_ in cells])
 
 
-def xlsx_file(invoices, as_of: datetime.date):
+def xlsx_file(kind: str, rows, as_of: datetime.date):
     """The workbook in a temporary file, rewound; the response closes (and so deletes) it."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Past due")
     sheet.freeze_panes = "A2"
-    sheet.append(HEADER)
-    for number, name, invoice, due, late, amount, balance, currency in past_due_rows(
-        invoices, as_of
-    ):
-        sheet.append(
-            [
-                number,
-                _text(sheet, name),
-                _text(sheet, invoice),
-                _cell(sheet, due, DATE_FORMAT),
-                late,
-                _cell(sheet, amount, AMOUNT_FORMAT),
-                _cell(sheet, balance, AMOUNT_FORMAT),
-                currency,
-            ]
-        )
+    sheet.append(header(kind))
+    for cells in past_due_rows(kind, rows, as_of):
+        sheet.append([_xlsx_cell(sheet, value, type_) for value, type_ in cells])
     output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the FileResponse
     workbook.save(output)
     output.seek(0)
     return output
 
 
-def _cell(sheet, value, number_format: str) -> WriteOnlyCell:
+def _xlsx_cell(sheet, value, type_: str):
+    if type_ == "number":
+        return value
     cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
-    return cell
-
-
-def _text(sheet, value: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # a string, even one that starts with "="
+    if type_ == "text":
+        cell.data_type = "s"  # a string, even one that starts with "="
+    else:
+        cell.number_format = DATE_FORMAT if type_ == "date" else AMOUNT_FORMAT
     return cell
 
 
@@ -134,29 +128,30 @@ class PastDueExport(StaffPageMixin, View):
 
     @replica_reads()
     def get(self, request):
-        listing = past_due_listing(request.GET)
-        if not listing.filters.is_valid():
+        listing = past_due_listing(request.GET, with_totals=False)
+        if listing.as_of is None:
             return redirect(f"{reverse('backoffice:past-due')}?{request.GET.urlencode()}")
-        as_of = today()
-        return self.respond(pinned(listing.invoices), as_of, f"past-due-{as_of.isoformat()}")
+        kind = listing.kind.key
+        name = f"past-due-{kind}-{listing.as_of.isoformat()}"
+        return self.respond(kind, pinned(listing.rows), listing.as_of, name)
 
-    def respond(self, invoices, as_of: datetime.date, name: str):
+    def respond(self, kind: str, rows, as_of: datetime.date, name: str):
         raise NotImplementedError
 
 
 class PastDueCsvView(PastDueExport):
-    def respond(self, invoices, as_of, name):
+    def respond(self, kind, rows, as_of, name):
         response = StreamingHttpResponse(
-            csv_lines(invoices, as_of), content_type="text/csv; charset=utf-8"
+            csv_lines(kind, rows, as_of), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
 
 
 class PastDueXlsxView(PastDueExport):
-    def respond(self, invoices, as_of, name):
+    def respond(self, kind, rows, as_of, name):
         return FileResponse(
-            xlsx_file(invoices, as_of),
+            xlsx_file(kind, rows, as_of),
             as_attachment=True,
             filename=f"{name}.xlsx",
             content_type=XLSX,

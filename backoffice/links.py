@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from invoices.due import today
-from payments.selectors import AGEING_BUCKETS
+from payments.receivables import AGEING_BUCKETS
 
 LATE_BUCKETS = tuple(bucket for bucket in AGEING_BUCKETS if bucket != "current")
 

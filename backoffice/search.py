@@ -16,17 +16,14 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Concat, Lower
+from django.db.models.functions import Concat, Lower
 
-from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
-from invoices.due import overdue_q
-from invoices.models import BillingItem, Invoice, InvoiceStatus
+from invoices.balances import per_account, with_balances
+from invoices.models import Invoice
 from payments.models import Payment, PaymentAllocation
 
 SEARCH_LIMIT = 20  # rows shown per kind of result
@@ -38,48 +35,21 @@ ACCOUNT_SORTS = {
     "-number": ("-number",),
     "name": (Lower("name"), "number"),
     "-name": (Lower("name").desc(), "-number"),
-    "balance": ("currency", "open_balance", "number"),
-    "-balance": ("currency", "-open_balance", "number"),
+    "balance": ("currency", "owed", "number"),
+    "-balance": ("currency", "-owed", "number"),
 }
 DEFAULT_ACCOUNT_SORT = "number"
 
 
-def _per_account(rows: QuerySet, aggregate, output_field):
-    """`aggregate` over `rows` of the outer account, 0 when it has none."""
-    total = (
-        rows.filter(account=OuterRef("pk"))
-        .order_by()
-        .values("account")
-        .annotate(total=aggregate)
-        .values("total")
-    )
-    zero = ZERO if isinstance(output_field, MoneyField) else 0
-    return Coalesce(
-        Subquery(total, output_field=output_field), Value(zero), output_field=output_field
-    )
-
-
-def accounts_with_past_due_balance() -> Q:
-    """Accounts owing something due before today: an open invoice, or a billing item with a
-    balance (what the dashboard counts as "accounts with past-due balances" today)."""
-    return Exists(
-        Invoice.objects.filter(overdue_q(), account=OuterRef("pk"), status=InvoiceStatus.OPEN)
-    ) | Exists(BillingItem.objects.filter(overdue_q(), account=OuterRef("pk"), balance__gt=0))
-
-
 def accounts_with_balances(sort: str = DEFAULT_ACCOUNT_SORT) -> QuerySet[Account]:
-    """Every account with, in its currency: `open_balance` (what its open invoices owe),
-    `past_due_balance` (of which due before today), `contacts_count` and `items_balance` (what
-    its contacts' billing items owe). Sorted by `ACCOUNT_SORTS[sort]` (the default if unknown).
+    """Every account with its figures in its currency (invoices.balances.with_balances: `owed`,
+    `past_due`, `invoices_owed`, `items_owed`, ...) and `contacts_count`. Sorted by
+    `ACCOUNT_SORTS[sort]` (the default if unknown).
     """
-    money = MoneyField()
-    open_invoices = Invoice.objects.filter(status=InvoiceStatus.OPEN)
-    return Account.objects.annotate(
-        open_balance=_per_account(open_invoices, Sum("balance"), money),
-        past_due_balance=_per_account(open_invoices.filter(overdue_q()), Sum("balance"), money),
-        contacts_count=_per_account(Contact.objects.all(), Count("pk"), IntegerField()),
-        items_balance=_per_account(BillingItem.objects.all(), Sum("balance"), money),
-    ).order_by(*ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS[DEFAULT_ACCOUNT_SORT]))
+    contacts = per_account(Contact.objects.all(), Count("pk"), IntegerField())
+    return with_balances(Account.objects.annotate(contacts_count=contacts)).order_by(
+        *ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS[DEFAULT_ACCOUNT_SORT])
+    )
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,7 @@ from django.shortcuts import redirect
 from django.views import View
 
 from .access import StaffPageMixin
-from .search import (
-    ACCOUNT_SORTS,
-    DEFAULT_ACCOUNT_SORT,
-    accounts_with_balances,
-    accounts_with_past_due_balance,
-    search,
-)
+from .search import ACCOUNT_SORTS, DEFAULT_ACCOUNT_SORT, accounts_with_balances, search
 
 PAGE_SIZE = 50
 
@@ -52,8 +46,8 @@ class AccountFilterForm(forms.Form):
             return accounts.none()
         if currency := self.cleaned_data["currency"]:
             accounts = accounts.filter(currency=currency)
-        if self.cleaned_data["past_due"]:
-            accounts = accounts.filter(accounts_with_past_due_balance())
+        if self.cleaned_data["past_due"]:  # what the dashboard counts (invoices.balances)
+            accounts = accounts.filter(past_due__gt=0)
         return accounts
 
     @property

@@ -7,13 +7,14 @@ Each costs a fixed number of queries whatever the number of rows: related rows a
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum, Value
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
 from invoices import due
-from invoices.due import overdue_q, past_due_q
+from invoices.balances import AccountBalances, account_balances
+from invoices.due import overdue_q
 from invoices.models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
 from invoices.selectors import (
     PastDueSummary,
@@ -25,27 +26,52 @@ from payments.models import Payment, PaymentAllocation, Reversal, WriteDown
 from payments.selectors import account_payments
 
 
-def past_due_invoices() -> QuerySet[Invoice]:
-    """Every past-due invoice (as of today) with its account, for the list and its exports."""
-    return Invoice.objects.filter(past_due_q()).select_related("account")
-
-
 @dataclass(frozen=True)
 class CurrencyTotal:
+    """The past-due list's totals in one currency: count and balance of each kind of row."""
+
     currency: str
-    count: int
-    balance: Decimal
+    invoices: int = 0
+    invoices_balance: Decimal = ZERO
+    items: int = 0
+    items_balance: Decimal = ZERO
+
+    @property
+    def balance(self) -> Decimal:
+        return self.invoices_balance + self.items_balance
 
 
-def past_due_totals(invoices: QuerySet[Invoice]) -> list[CurrencyTotal]:
-    """Count and balance per currency of every row of `invoices` (all pages): one query."""
-    rows = (
-        invoices.order_by()
-        .values("account__currency")
-        .annotate(count=Count("pk"), balance=Sum("balance"))
-        .order_by("account__currency")
-    )
-    return [CurrencyTotal(row["account__currency"], row["count"], row["balance"]) for row in rows]
+def _per_currency(rows: QuerySet, currencies: list[str]) -> dict[str, tuple[int, Decimal]]:
+    """Count and summed `owed` of `rows` in each of `currencies` that has any: one query (by
+    `aggregate()`, which also sums `owed` where it is itself an aggregate, as of an earlier day)."""
+    rows = rows.order_by().annotate(currency=F("account__currency"))
+    sums = {}
+    for code in currencies:
+        sums[f"count_{code}"] = Count("pk", filter=Q(currency=code))
+        sums[f"owed_{code}"] = Sum("owed", filter=Q(currency=code))
+    totals = rows.aggregate(**sums) if sums else {}
+    return {
+        code: (totals[f"count_{code}"], totals[f"owed_{code}"])
+        for code in currencies
+        if totals[f"count_{code}"]
+    }
+
+
+def past_due_totals(
+    invoices: QuerySet[Invoice], items: QuerySet[BillingItem], currencies: list[str]
+) -> list[CurrencyTotal]:
+    """Count and balance per currency (of `currencies`) of every row of `invoices` and of `items`
+    (all pages), with what they owed (`owed`): one query for each."""
+    of_invoices = _per_currency(invoices, currencies)
+    of_items = _per_currency(items, currencies)
+    totals = []
+    for currency in sorted(of_invoices.keys() | of_items.keys()):
+        invoices_count, invoices_balance = of_invoices.get(currency, (0, ZERO))
+        items_count, items_balance = of_items.get(currency, (0, ZERO))
+        totals.append(
+            CurrencyTotal(currency, invoices_count, invoices_balance, items_count, items_balance)
+        )
+    return totals
 
 
 def with_allocations(payments: QuerySet[Payment]) -> QuerySet[Payment]:
@@ -58,7 +84,8 @@ def with_allocations(payments: QuerySet[Payment]) -> QuerySet[Payment]:
 
 @dataclass(frozen=True)
 class AccountOverview:
-    summary: PastDueSummary  # the account, its balance, past-due balance and past-due invoices
+    summary: PastDueSummary  # the account, its invoices' balance, past-due balance and invoices
+    balances: AccountBalances  # what its invoices and its contacts' billing items owe
     invoices: list[Invoice]
     payments: list[Payment]
     reversals: list[Reversal]
@@ -68,6 +95,7 @@ class AccountOverview:
 def account_overview(account: Account) -> AccountOverview:
     return AccountOverview(
         summary=past_due_summary(account),
+        balances=account_balances(account),
         invoices=list(account_invoices(account).prefetch_related(None).order_by("due_date", "pk")),
         payments=list(with_allocations(account_payments(account))),
         reversals=list(

@@ -14,7 +14,7 @@ from billing_site.db_router import pinned, replica_reads
 from billing_site.replica import figures_freshness
 from contacts.models import Account, Contact
 from invoices.due import today
-from payments.selectors import receivables_on
+from payments.receivables import receivables_on
 
 from .access import StaffPageMixin
 from .charts import BUCKET_LABELS, ageing_chart
@@ -48,14 +48,14 @@ class PastDueView(StaffPageMixin, View):
     @replica_reads()
     def get(self, request):
         listing = past_due_listing(request.GET)
-        invoices = pinned(listing.invoices)
-        page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = pinned(listing.rows)
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         return self.render(
             "backoffice/past_due.html",
             freshness=figures_freshness(),
             listing=listing,
             page=page,
-            totals=past_due_totals(invoices),
+            totals=past_due_totals(*listing.by_kind(), listing.currencies),
             page_range=page.paginator.get_elided_page_range(page.number),
         )
 

@@ -39,6 +39,9 @@ def configure() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_site.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
     os.environ.setdefault("DEBUG", "0")
+    # Production settings need Redis (rate limits); the pages timed here make no API call.
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
     sys.path.insert(0, str(ROOT))
 
     import dj_database_url
@@ -325,7 +328,7 @@ def main() -> None:
     from django.test import Client
 
     from invoices.due import today
-    from payments.selectors import receivables_on
+    from payments.receivables import receivables_on
 
     refuse_foreign_database()  # the data is built with TRUNCATE
     call_command("migrate", verbosity=0)
@@ -347,6 +350,9 @@ def main() -> None:
             "/backoffice/past-due/",
             "/backoffice/past-due/?bucket=90%2B&sort=-balance",
             "/backoffice/past-due/?page=100",
+            "/backoffice/past-due/?kind=items",
+            f"/backoffice/past-due/?as_of={sixty_days_ago.isoformat()}",
+            f"/backoffice/past-due/?as_of={sixty_days_ago.isoformat()}&sort=-balance&page=20",
             f"/backoffice/past-due/export.csv?account={account}",
         ):
             lines[f"GET {url}"] = page_call(client, url)

@@ -6,7 +6,7 @@ composite foreign key instead: the parent has a unique key on (account_id, id) a
 in the migrations, invisible to the model state (the parents' unique keys are model constraints).
 
 They are immediate (not deferrable, unlike Django's own foreign keys): a mismatching row is
-refused by the INSERT itself. SQLite (the quick start) gets none of them, as it gets no triggers.
+refused by the INSERT itself. They are PostgreSQL's (the app runs on nothing else).
 """
 
 from django.db.migrations.operations.base import Operation

@@ -1,7 +1,8 @@
 """Settings, all read from the environment (see .env.example).
 
-`DATABASE_URL` unset means an SQLite file in the project, for the quick start only. Tests and
-production use PostgreSQL. Outside DEBUG a missing `SECRET_KEY` stops the start.
+PostgreSQL only: `DATABASE_URL` unset means, with DEBUG on, the quick start's own server
+(scripts/quickstart-postgres, started by `make run`); outside DEBUG it must be set. SQLite and
+other databases are refused. Outside DEBUG a missing `SECRET_KEY` stops the start.
 """
 
 import datetime
@@ -41,6 +42,64 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+POSTGRESQL_URL = "postgres://USER[:PASSWORD]@HOST[:PORT]/NAME"
+
+
+def _shown_url(url: str) -> str:
+    """The URL for an error message, its password (up to the last @) replaced by ***."""
+    scheme, separator, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not separator or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.partition(':')[0]}:***@{host}"
+
+
+def database_config(name: str, url: str) -> dict:
+    """A PostgreSQL database from the URL in the variable `name`. Anything else stops the start
+    with one line: a URL that does not parse, SQLite (which stores decimals as floating point:
+    balances such as 106.920000000000 and ledger drift), another database (the money rules, row
+    locks and the audit trail are PostgreSQL's), or one that names no database."""
+    try:
+        config = dj_database_url.parse(
+            url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} is not a database URL: {_shown_url(url)!r} (expected {POSTGRESQL_URL}, "
+            "special characters %-quoted)."
+        ) from None
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        instead = (
+            "Unset it for the quick start's own PostgreSQL (`make run` starts it, "
+            f"scripts/quickstart-postgres), or name a PostgreSQL server: {POSTGRESQL_URL}."
+            if name == "DATABASE_URL"
+            else f"Name a PostgreSQL server: {POSTGRESQL_URL}."
+        )
+        raise ImproperlyConfigured(
+            f"{name} names SQLite, which stores money as floating point (106.92 comes back as "
+            f"106.920000000000): money needs PostgreSQL's exact numerics. {instead}"
+        )
+    if engine != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"{name} must name a PostgreSQL database ({POSTGRESQL_URL}), not {engine}: the money "
+            "rules, row locks and audit trail are PostgreSQL's."
+        )
+    if not config.get("NAME") and "service" not in config.get("OPTIONS", {}):
+        raise ImproperlyConfigured(
+            f"{name} names no database: {_shown_url(url)!r} (expected {POSTGRESQL_URL})."
+        )
+    return config
+
+
+def quickstart_database_url() -> str:
+    """The quick start's own PostgreSQL (scripts/quickstart-postgres url)."""
+    port = env_int("QUICKSTART_PG_PORT", 5440)
+    if not 1 <= port <= 65535:
+        raise ImproperlyConfigured(f"QUICKSTART_PG_PORT must be a port number, not {port}.")
+    return f"postgres://postgres@127.0.0.1:{port}/billing"
 
 
 DEBUG = env_bool("DEBUG")
@@ -124,13 +183,17 @@ TEMPLATES = [
 # Connections are kept for DB_CONN_MAX_AGE seconds (0: one per request) and health-checked at the
 # start of each request that uses one, so a connection the server dropped (restart, failover,
 # pg_terminate_backend) is replaced instead of failing the request.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+# Without DATABASE_URL: with DEBUG on, the quick start's own PostgreSQL (`make run` starts it:
+# var/quickstart-pg, 127.0.0.1:5440); outside DEBUG the start stops.
+# (Lower case: not a setting, so that DEBUG's error pages never show the URL's password.)
+_database_url = os.environ.get("DATABASE_URL", "")
+if not _database_url:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be set when DEBUG is off ({POSTGRESQL_URL})."
+        )
+    _database_url = quickstart_database_url()
+DATABASES = {"default": database_config("DATABASE_URL", _database_url)}
 # A streaming replica (docs/operations.md, "Replica reads and PgBouncer"): only the reads that may
 # be a little stale go there, and only inside billing_site.db_router.replica_reads() (the finance
 # dashboard, the past-due list and its exports, `verify_ledger --replica`); every write, every
@@ -138,11 +201,7 @@ DATABASES = {
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {
-        **dj_database_url.parse(
-            DATABASE_REPLICA_URL,
-            conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-            conn_health_checks=True,
-        ),
+        **database_config("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL),
         "TEST": {"MIRROR": "default"},
     }
     DATABASE_ROUTERS = ["billing_site.db_router.ReplicaRouter"]

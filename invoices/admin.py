@@ -7,8 +7,7 @@ item starts with everything owed. payments/admin.py adds the allocations and wri
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from billing_site.admin_helpers import (
     ChangedFieldsOnlyMixin,
@@ -18,12 +17,13 @@ from billing_site.admin_helpers import (
     YesNoFilter,
     adopt,
 )
-from billing_site.money import ZERO, InvalidAmount, MoneyField, parse_amount
+from billing_site.money import InvalidAmount, parse_amount
 from contacts import admin as contacts_admin
 from contacts.models import Account, Contact
 
 from . import due
-from .models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
+from .balances import with_balances
+from .models import BillingItem, Invoice, InvoiceItem
 from .services import InvoiceNotVoidable, billing_item_create, invoice_issue, invoice_void
 
 
@@ -34,43 +34,25 @@ def clean_money(value):
         raise ValidationError(error.message) from None
 
 
-def balance_of(invoices) -> Coalesce:
-    """The summed balance of the account's `invoices`, as an annotation on accounts."""
-    total = (
-        invoices.filter(account=OuterRef("pk"))
-        .order_by()
-        .values("account")
-        .annotate(total=Sum("balance"))
-        .values("total")
-    )
-    return Coalesce(Subquery(total), Value(ZERO), output_field=MoneyField())
-
-
 admin.site.unregister(Account)
 
 
 @admin.register(Account)
 class AccountAdmin(ReadableColumnsMixin, contacts_admin.AccountAdmin):
-    list_display = [*contacts_admin.AccountAdmin.list_display, "open_balance", "past_due_balance"]
-    money_columns = {"open_balance": None, "past_due_balance": None}  # beside the currency column
+    list_display = [*contacts_admin.AccountAdmin.list_display, "balance", "past_due"]
+    money_columns = {"balance": None, "past_due": None}  # beside the currency column
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                open_balance=balance_of(Invoice.objects.filter(status=InvoiceStatus.OPEN)),
-                past_due_balance=balance_of(Invoice.objects.filter(due.past_due_q())),
-            )
-        )
+        return with_balances(super().get_queryset(request))
 
-    @admin.display(description="open balance", ordering="open_balance")
-    def open_balance(self, account):
-        return account.open_balance
+    @admin.display(description="balance", ordering="owed")
+    def balance(self, account):
+        """What its invoices (issued by today) and its contacts' billing items owe."""
+        return account.owed
 
-    @admin.display(description="past due", ordering="past_due_balance")
-    def past_due_balance(self, account):
-        return account.past_due_balance
+    @admin.display(description="past due", ordering="past_due")
+    def past_due(self, account):
+        return account.past_due
 
 
 class BillingItemInline(ReadOnlyInline):

@@ -1,6 +1,9 @@
-"""When something is past due. One rule, used by every query, page and API.
+"""When something is owed and when it is past due. One rule, used by every query, page and API.
 
-An invoice is past due once its due date is before today (UTC): due today is not yet late.
+An invoice is owed from its issue date (an invoice issued in the future is not yet owed: it is
+listed, but counts in no balance) until it is paid or void. An invoice or billing item is past due
+once its due date is before today (UTC): due today is not yet late. What was owed on an earlier day
+is recomputed from the money movements dated up to it (payments.receivables).
 """
 
 import datetime
@@ -18,8 +21,15 @@ def overdue_q(as_of: datetime.date | None = None, prefix: str = "") -> Q:
     return Q(**{f"{prefix}due_date__lt": as_of or today()})
 
 
+def owed_q(as_of: datetime.date | None = None, prefix: str = "") -> Q:
+    """Invoices owed on `as_of` (default: today) by their stored balance: open, and issued by
+    then. Only for today or later: earlier days are recomputed (payments.receivables)."""
+    return Q(**{f"{prefix}status": "open", f"{prefix}issue_date__lte": as_of or today()})
+
+
 def past_due_q(as_of: datetime.date | None = None, prefix: str = "") -> Q:
-    """Open invoices whose due date has passed on `as_of` (default: today)."""
+    """Open invoices whose due date has passed on `as_of` (default: today). The due date is never
+    before the issue date (a database constraint), so these are all owed."""
     return Q(**{f"{prefix}status": "open"}) & overdue_q(as_of, prefix)
 
 

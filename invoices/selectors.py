@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
 
-from .due import overdue_q, past_due_q, today
+from .due import overdue_q, owed_q, past_due_q, today
 from .models import BillingItem, Invoice, InvoiceStatus
 
 
@@ -26,12 +26,14 @@ class PastDueSummary:
 
 
 def past_due_summary(account: Account, as_of: datetime.date | None = None) -> PastDueSummary:
-    """What the account owes, what of it is past due, and the past-due invoices, oldest first.
+    """What the account's invoices owe (those issued by `as_of`), what of it is past due, and the
+    past-due invoices, oldest first: DocuSign's `billing_invoices_past_due`. Contacts' billing
+    items are not in it (invoices.balances has the account's whole figures).
 
     Three queries whatever the number of invoices and items.
     """
     as_of = as_of or today()
-    totals = Invoice.objects.filter(account=account, status=InvoiceStatus.OPEN).aggregate(
+    totals = Invoice.objects.filter(owed_q(as_of), account=account).aggregate(
         account_balance=Coalesce(Sum("balance"), Value(ZERO), output_field=MoneyField()),
         past_due_balance=Coalesce(
             Sum("balance", filter=overdue_q(as_of)), Value(ZERO), output_field=MoneyField()

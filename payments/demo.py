@@ -22,8 +22,8 @@ from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField, format_amount
 from contacts.models import Account, Contact
-from invoices.due import past_due_q, today
-from invoices.models import BillingItem, Invoice, InvoiceStatus
+from invoices.due import owed_q, past_due_q, today
+from invoices.models import BillingItem, Invoice
 from invoices.services import InvoiceLine, billing_item_create, invoice_issue
 
 from . import demo_bulk
@@ -281,7 +281,7 @@ def _invoice(account: Account, spec: DemoInvoice, day: datetime.date, created: C
         invoice = invoice_issue(
             account=account,
             number=spec.number,
-            issue_date=_days(due_date, -30),
+            issue_date=min(_days(due_date, -30), day),  # issued by now: owed (invoices.due)
             due_date=due_date,
             lines=spec.lines,
         )
@@ -392,8 +392,9 @@ def _login_reset(username: str, password: str, *, superuser: bool):
     return user
 
 
-def _open_balance(condition: Q) -> Coalesce:
-    owed = Sum("invoices__balance", filter=Q(invoices__status=InvoiceStatus.OPEN) & condition)
+def _invoices_balance(condition: Q) -> Coalesce:
+    """What the account's invoices matching `condition` owe, as the DocuSign API reports it."""
+    owed = Sum("invoices__balance", filter=condition)
     return Coalesce(owed, Value(ZERO), output_field=MoneyField())
 
 
@@ -402,8 +403,8 @@ def summary() -> dict:
     accounts = (
         Account.objects.filter(number__in=[spec.number for spec in ACCOUNTS])
         .annotate(
-            account_balance=_open_balance(Q()),
-            past_due_balance=_open_balance(past_due_q(prefix="invoices__")),
+            account_balance=_invoices_balance(owed_q(prefix="invoices__")),
+            past_due_balance=_invoices_balance(past_due_q(prefix="invoices__")),
         )
         .order_by("number")
     )

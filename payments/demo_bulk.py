@@ -131,7 +131,7 @@ def seed_bulk(size: int, day: datetime.date, created: Counter, progress: Progres
             pk = invoice_issue(
                 account=account,
                 number=number,
-                issue_date=due_date - datetime.timedelta(days=30),
+                issue_date=min(due_date - datetime.timedelta(days=30), day),
                 due_date=due_date,
                 lines=lines,
             ).pk

@@ -2,10 +2,10 @@
 
 Payments, allocations, reversals and write-downs cannot be deleted on PostgreSQL: triggers refuse
 DELETE and no session can lift them (docs/audit.md, audit/lockdown.py). TRUNCATE is not covered,
-so on PostgreSQL the app's data tables are emptied with one `TRUNCATE ... CASCADE`, as the
-benchmark's set-up does; on SQLite (no triggers) the rows are deleted. Either way it empties every
-account, so it is refused unless every account in the database is a demo account (the fixed ones
-or a bulk one): nothing but demo data is ever lost. Users, groups, tender types and API
+so the app's data tables are emptied with one `TRUNCATE ... CASCADE`, as the benchmark's set-up
+does (the app runs on PostgreSQL only: billing_site/settings.py). It empties every account, so it
+is refused unless every account in the database is a demo account (the fixed ones or a bulk one):
+nothing but demo data is ever lost. Users, groups, tender types and API
 credentials are kept (an account's roles go with it); audit events are kept where they have no
 foreign key to the emptied tables.
 """
@@ -19,7 +19,7 @@ from invoices.models import BillingItem, Invoice, InvoiceItem
 from . import demo_bulk
 from .models import Payment, PaymentAllocation, Reversal, WriteDown
 
-# Children first: the order a plain DELETE needs.
+# The tables emptied (children first).
 TABLES = (
     Reversal,
     WriteDown,
@@ -50,12 +50,8 @@ def reset(fixed_numbers) -> None:
             f"--reset is refused: the database holds {others} account(s) that are not demo data, "
             "and a reset empties every account. Nothing was deleted."
         )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Django's foreign keys are deferred: TRUNCATE refuses a table with checks pending.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in TABLES)
-            cursor.execute(f"TRUNCATE {tables} CASCADE")
-    else:
-        for model in TABLES:
-            model.objects.all().delete()
+    with connection.cursor() as cursor:
+        # Django's foreign keys are deferred: TRUNCATE refuses a table with checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in TABLES)
+        cursor.execute(f"TRUNCATE {tables} CASCADE")

@@ -29,9 +29,17 @@ MAX_KEY_LENGTH = 255
 class IdempotencyKeyInvalid(Exception):
     """The header is empty, too long, or not printable ASCII."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."
+        )
+
 
 class IdempotencyKeyReused(Exception):
     """The key was already used for a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"The {HEADER} {key!r} was already used for a different request.")
 
 
 def _exact(value):
@@ -49,9 +57,7 @@ def _fingerprint(request) -> str:
 def _valid_key(key: str) -> str:
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-        raise IdempotencyKeyInvalid(
-            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."
-        )
+        raise IdempotencyKeyInvalid()
     return key
 
 
@@ -72,9 +78,7 @@ def respond_once(view, request, handle: Callable[[], Response]) -> Response:
         )
         record = IdempotencyRecord.objects.select_for_update().get(key=key, **owner)
         if record.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(
-                f"The {HEADER} {key!r} was already used for a different request."
-            )
+            raise IdempotencyKeyReused(key)
         if record.status_code is not None:
             response = Response(loads_exact(record.response_body), status=record.status_code)
             response["Idempotent-Replayed"] = "true"

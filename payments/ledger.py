@@ -35,7 +35,8 @@ class Drift:
         )
 
 
-def _sum_of(queryset, outer_field: str) -> Coalesce:
+def amounts_of(queryset, outer_field: str) -> Coalesce:
+    """The summed `amount` of the rows of `queryset` whose `outer_field` is the outer row, or 0."""
     summed = (
         queryset.filter(**{outer_field: OuterRef("pk")})
         .order_by()
@@ -50,20 +51,20 @@ def _sum_of(queryset, outer_field: str) -> Coalesce:
 
 def _invoices():
     live = PaymentAllocation.objects.filter(payment__reversal__isnull=True)
-    return Invoice.objects.annotate(expected=F("amount") - _sum_of(live, "invoice"))
+    return Invoice.objects.annotate(expected=F("amount") - amounts_of(live, "invoice"))
 
 
 def _billing_items():
     live = PaymentAllocation.objects.filter(payment__reversal__isnull=True)
     return BillingItem.objects.annotate(
         expected=F("total_amount")
-        - _sum_of(live, "billing_item")
-        - _sum_of(WriteDown.objects.all(), "billing_item")
+        - amounts_of(live, "billing_item")
+        - amounts_of(WriteDown.objects.all(), "billing_item")
     )
 
 
 def _payments():
-    return Payment.objects.annotate(expected=_sum_of(PaymentAllocation.objects.all(), "payment"))
+    return Payment.objects.annotate(expected=amounts_of(PaymentAllocation.objects.all(), "payment"))
 
 
 # Each kind of row: its name, its rows with the recomputed value (`expected`), the stored field

@@ -104,7 +104,8 @@ def make_realistic(case, world: World, draw) -> None:
     if "invoiceId" in body:
         body["invoiceId"] = _mostly(draw, tuple(map(int, world.record_ids)), body["invoiceId"])
     for key in ("BillingPayments", "BillingWriteDowns"):
-        for line in body.get(key) or []:
+        lines = body.get(key)
+        for line in lines if isinstance(lines, list) else []:  # a negative case may send 1.5
             if isinstance(line, dict) and "BillingId" in line:
                 line["BillingId"] = _mostly(draw, world.billing_ids, line["BillingId"])
 

@@ -383,20 +383,29 @@ def test_past_due_filter(admin_client):
     assert {days_late(row) for row in listed(not_past_due)} == {0}
 
 
-def test_account_list_shows_open_and_past_due_balances(admin_client):
+def test_account_list_shows_what_invoices_and_billing_items_owe_and_what_is_past_due(
+    admin_client,
+):
     account = AccountFactory()
     InvoiceFactory(account=account, amount=Decimal("100.00"), due_date=days_ago(3))
     InvoiceFactory(account=account, amount=Decimal("40.25"), due_date=days_ago(-3))
     InvoiceFactory(account=account, amount=Decimal("10.00"), status="void")
+    InvoiceFactory(  # issued tomorrow: not yet owed
+        account=account, amount=Decimal("5.00"), issue_date=days_ago(-1), due_date=days_ago(-9)
+    )
+    contact = ContactFactory(account=account)
+    BillingItemFactory(contact=contact, total_amount=Decimal("7.50"), due_date=days_ago(2))
+    BillingItemFactory(contact=contact, total_amount=Decimal("2.00"), due_date=days_ago(-2))
     other = AccountFactory()
 
     response = admin_client.get(url(Account, "changelist"))
 
-    rows = {row: (row.open_balance, row.past_due_balance) for row in listed(response)}
+    rows = {row: (row.owed, row.past_due) for row in listed(response)}
     assert rows == {
-        account: (Decimal("140.25"), Decimal("100.00")),
+        account: (Decimal("149.75"), Decimal("107.50")),
         other: (Decimal("0.00"), Decimal("0.00")),
     }
+    assert response.context["cl"].model_admin.list_display[-2:] == ["balance", "past_due"]
 
 
 # Billing items.

@@ -482,12 +482,3 @@ def test_the_trail_is_read_only_and_for_those_who_may_view_it(admin_client, clie
     assert admin_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     client.force_login(UserFactory(username="clerk", is_staff=True))
     assert client.get(AUDIT).status_code == 403
-
-
-def test_without_postgresql_the_trail_page_says_so(admin_client, monkeypatch):
-    monkeypatch.setattr("audit.admin.recorded", lambda: False)
-
-    page = admin_client.get(AUDIT)
-
-    assert page.status_code == 200
-    assert "records no trail" in page.content.decode()

@@ -14,7 +14,7 @@ from backoffice.links import accounts_past_due_url, past_due_url
 from invoices.models import InvoiceStatus
 from payments.actors import SYSTEM
 from payments.lines import BillingLine
-from payments.selectors import receivables_on
+from payments.receivables import receivables_on
 from payments.services import billing_items_pay, invoices_pay, payment_reverse
 from tests.backoffice_pages import cashier_user, finance_user, page_of
 from tests.factories import (
@@ -319,7 +319,7 @@ def test_the_filtered_list_says_what_it_shows_and_keeps_its_filters(finance, acc
     assert (
         page.by_id("accounts-summary")
         .text()
-        .startswith("2 accounts in EUR with a past-due balance today (invoices or billing items).")
+        .startswith("2 accounts in EUR with a past-due balance today.")
     )
     form = page.by_id("account-filters")
     assert form.find("input", name="currency").attrs["value"] == "EUR"
@@ -428,8 +428,8 @@ def test_the_admins_changelists_show_amounts_and_dates_as_the_back_office_does(a
         "name": "Big Spender",
         "currency": "EUR",
         "api_payments_blocked": "",
-        "money_open_balance": "2,500,000.00",
-        "money_past_due_balance": "0.00",
+        "money_balance": "2,512,345.60",  # the invoice due in 10 days and the billing item
+        "money_past_due": "12,345.60",
     }
     assert changelist_row(admin_client, "invoices_invoice", invoice.pk) == {
         "number": "BIG-1",

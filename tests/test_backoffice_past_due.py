@@ -165,7 +165,7 @@ def test_sort_links_keep_the_filters_and_flip_the_current_column(client, book):
 def test_export_links_carry_the_filters_and_sort_but_not_the_page(client, book):
     page = page_of(client.get(URL, {"bucket": "90+", "sort": "-amount", "page": "1"}))
 
-    query = "?bucket=90%2B&sort=-amount"
+    query = "?bucket=90%2B&sort=-amount&kind=invoices"
     assert page.by_id("export-csv").attrs["href"] == f"/backoffice/past-due/export.csv{query}"
     assert page.by_id("export-xlsx").attrs["href"] == f"/backoffice/past-due/export.xlsx{query}"
 
@@ -348,14 +348,29 @@ def test_totals_per_currency_count_every_filtered_row_not_just_the_page(client):
     second = page_of(client.get(URL, {"bucket": "31-60", "page": "2"}))
     assert len(first.row_ids("past-due-table", "data-invoice-id")) == 50
     assert len(second.row_ids("past-due-table", "data-invoice-id")) == 5
-    assert totals_of(first) == {"EUR": ["25", "2.50"], "USD": ["30", "30,001.50"]}
+    assert totals_of(first) == {
+        "EUR": ["25", "2.50", "0", "0.00", "2.50"],
+        "USD": ["30", "30,001.50", "0", "0.00", "30,001.50"],
+    }
     assert totals_of(second) == totals_of(first)
 
     everything = page_of(client.get(URL, {"page": "2"}))
     assert len(everything.row_ids("past-due-table", "data-invoice-id")) == 16
-    assert totals_of(everything) == {"EUR": ["25", "2.50"], "USD": ["41", "40,009.00"]}
-    currencies = [th.text() for th in everything.by_id("past-due-totals").find_all("th")]
-    assert currencies == ["Currency", "Invoices", "Balance", "EUR", "USD"]
+    assert totals_of(everything) == {
+        "EUR": ["25", "2.50", "0", "0.00", "2.50"],
+        "USD": ["41", "40,009.00", "0", "0.00", "40,009.00"],
+    }
+    headings = [th.text() for th in everything.by_id("past-due-totals").find_all("th")]
+    assert headings == [
+        "Currency",
+        "Invoices",
+        "Their balance",
+        "Billing items",
+        "Their balance",
+        "Past due",
+        "EUR",
+        "USD",
+    ]
 
 
 def test_no_totals_when_nothing_matches(client, book):
@@ -395,7 +410,7 @@ def test_an_invalid_filter_keeps_the_page_and_shows_its_error_beside_the_field(
         for span in page.by_id("past-due-filters").find_all("span", class_="field")
         if span.attrs["data-field"] != field
     ]
-    assert [span.find_all(class_="field-error") for span in other_fields] == [[], []]
+    assert [span.find_all(class_="field-error") for span in other_fields] == [[], [], [], []]
     assert page.row_ids("past-due-table", "data-invoice-id") == []
     assert page.find_all(id="past-due-totals") == []
     # The value typed stays in its field, to correct it.

@@ -263,6 +263,9 @@ def test_the_accounts_list_balances_in_each_accounts_currency(staff):
     )  # due today: not late
     InvoiceFactory(account=usd, amount=Decimal("99.00"), balance=Decimal("0"))  # paid
     InvoiceFactory(account=usd, amount=Decimal("77.00"), status="void")
+    InvoiceFactory(  # issued in three days: not yet owed
+        account=usd, amount=Decimal("500.00"), issue_date=days_ago(-3), due_date=days_ago(-10)
+    )
     InvoiceFactory(account=eur, amount=Decimal("12.34"), due_date=days_ago(-5))
     ann = ContactFactory(account=usd)
     ContactFactory(account=usd)
@@ -277,28 +280,31 @@ def test_the_accounts_list_balances_in_each_accounts_currency(staff):
         "number": "500001",
         "name": "Dollar Gym",
         "currency": "USD",
-        "open-balance": "150.12",
-        "past-due-balance": "120.12",
-        "contacts-count": "2",
+        "balance": "175.61",  # invoices 150.12 and billing items 25.49 (all past due)
+        "past-due-balance": "145.61",
+        "invoices-balance": "150.12",
         "items-balance": "25.49",
+        "contacts-count": "2",
     }
     assert row_of(page, eur) == {
         "number": "500002",
         "name": "Euro Club",
         "currency": "EUR",
-        "open-balance": "12.34",
-        "past-due-balance": "0.00",
-        "contacts-count": "1",
+        "balance": "17.34",
+        "past-due-balance": "5.00",
+        "invoices-balance": "12.34",
         "items-balance": "5.00",
+        "contacts-count": "1",
     }
     assert row_of(page, empty) == {
         "number": "500003",
         "name": "Nothing Owed",
         "currency": "GBP",
-        "open-balance": "0.00",
+        "balance": "0.00",
         "past-due-balance": "0.00",
-        "contacts-count": "0",
+        "invoices-balance": "0.00",
         "items-balance": "0.00",
+        "contacts-count": "0",
     }
     link = page.find("tr", data_account_id=usd.pk).find("td", class_="number").find("a")
     assert link.attrs["href"] == reverse("backoffice:account", args=[usd.pk])
@@ -311,9 +317,9 @@ def test_the_selector_annotates_exact_decimals():
 
     [row] = accounts_with_balances()
 
-    assert (row.open_balance, row.past_due_balance) == (Decimal("0.30"), Decimal("0.30"))
-    assert isinstance(row.open_balance, Decimal)
-    assert row.items_balance == Decimal("0.00")
+    assert (row.owed, row.past_due) == (Decimal("0.30"), Decimal("0.30"))
+    assert isinstance(row.owed, Decimal)
+    assert (row.invoices_owed, row.items_owed) == (Decimal("0.30"), Decimal("0.00"))
 
 
 def test_the_accounts_list_sorts_by_name_number_and_balance(staff):

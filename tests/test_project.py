@@ -12,7 +12,8 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 PRINT_DATABASE = (
     "import django; django.setup(); from django.conf import settings; "
-    "print(settings.DATABASES['default']['ENGINE'], settings.DEBUG)"
+    "db = settings.DATABASES['default']; "
+    "print(db['ENGINE'], db['HOST'], db['PORT'], db['NAME'], db['USER'], settings.DEBUG)"
 )
 
 
@@ -52,10 +53,21 @@ def test_missing_secret_key_stops_the_start_outside_debug():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_debug_without_database_url_uses_the_embedded_sqlite_file():
-    result = run_settings({"DEBUG": "1", "SECRET_KEY": None, "DATABASE_URL": None})
+@pytest.mark.parametrize(("port", "expected"), [(None, "5440"), ("5441", "5441")])
+def test_debug_without_database_url_uses_the_quick_starts_own_postgresql(port, expected):
+    """scripts/quickstart-postgres (make run): 127.0.0.1 on QUICKSTART_PG_PORT, default 5440."""
+    result = run_settings(
+        {"DEBUG": "1", "SECRET_KEY": None, "DATABASE_URL": None, "QUICKSTART_PG_PORT": port}
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "127.0.0.1",
+        expected,
+        "billing",
+        "postgres",
+        "True",
+    ]
 
 
 def test_a_malformed_boolean_is_refused():
@@ -82,6 +94,66 @@ CONFIGURATION_ERRORS = [
     ),
     ({"DB_CONN_MAX_AGE": "soon"}, "DB_CONN_MAX_AGE must be a whole number, not 'soon'."),
     ({"API_BURST_LIMIT": "-1"}, "API_BURST_LIMIT must not be negative, not '-1'."),
+    # Money needs PostgreSQL's exact numerics: SQLite (floats) and other databases are refused.
+    (
+        {"DATABASE_URL": "sqlite:///db.sqlite3"},
+        "DATABASE_URL names SQLite, which stores money as floating point (106.92 comes back as "
+        "106.920000000000): money needs PostgreSQL's exact numerics. Unset it for the quick "
+        "start's own PostgreSQL (`make run` starts it, scripts/quickstart-postgres), or name a "
+        "PostgreSQL server: postgres://USER[:PASSWORD]@HOST[:PORT]/NAME.",
+    ),
+    (
+        {"DEBUG": "1", "DATABASE_URL": "sqlite://"},
+        "DATABASE_URL names SQLite, which stores money as floating point (106.92 comes back as "
+        "106.920000000000): money needs PostgreSQL's exact numerics. Unset it for the quick "
+        "start's own PostgreSQL (`make run` starts it, scripts/quickstart-postgres), or name a "
+        "PostgreSQL server: postgres://USER[:PASSWORD]@HOST[:PORT]/NAME.",
+    ),
+    (
+        {"DATABASE_REPLICA_URL": "sqlite:///replica.sqlite3"},
+        "DATABASE_REPLICA_URL names SQLite, which stores money as floating point (106.92 comes "
+        "back as 106.920000000000): money needs PostgreSQL's exact numerics. Name a PostgreSQL "
+        "server: postgres://USER[:PASSWORD]@HOST[:PORT]/NAME.",
+    ),
+    (
+        {"DATABASE_URL": "mysql://app@127.0.0.1:3306/billing"},
+        "DATABASE_URL must name a PostgreSQL database "
+        "(postgres://USER[:PASSWORD]@HOST[:PORT]/NAME), not django.db.backends.mysql: the money "
+        "rules, row locks and audit trail are PostgreSQL's.",
+    ),
+    # A malformed URL (dj_database_url raises ValueError) is one line too; a password is hidden.
+    (
+        {"DATABASE_URL": "nonsense"},
+        "DATABASE_URL is not a database URL: 'nonsense' (expected "
+        "postgres://USER[:PASSWORD]@HOST[:PORT]/NAME, special characters %-quoted).",
+    ),
+    (
+        {"DATABASE_URL": "postgres://host:notaport/x"},
+        "DATABASE_URL is not a database URL: 'postgres://host:notaport/x' (expected "
+        "postgres://USER[:PASSWORD]@HOST[:PORT]/NAME, special characters %-quoted).",
+    ),
+    (
+        {"DATABASE_URL": "postgres://app:p@ss@db.example:notaport/billing"},
+        "DATABASE_URL is not a database URL: 'postgres://app:***@db.example:notaport/billing' "
+        "(expected postgres://USER[:PASSWORD]@HOST[:PORT]/NAME, special characters %-quoted).",
+    ),
+    (
+        {"DATABASE_URL": "postgres://db.example:5432"},
+        "DATABASE_URL names no database: 'postgres://db.example:5432' (expected "
+        "postgres://USER[:PASSWORD]@HOST[:PORT]/NAME).",
+    ),
+    (
+        {"DEBUG": "0", "DATABASE_URL": None},
+        "DATABASE_URL must be set when DEBUG is off (postgres://USER[:PASSWORD]@HOST[:PORT]/NAME).",
+    ),
+    (
+        {"DEBUG": "0", "DATABASE_URL": ""},
+        "DATABASE_URL must be set when DEBUG is off (postgres://USER[:PASSWORD]@HOST[:PORT]/NAME).",
+    ),
+    (
+        {"DEBUG": "1", "DATABASE_URL": None, "QUICKSTART_PG_PORT": "0"},
+        "QUICKSTART_PG_PORT must be a port number, not 0.",
+    ),
 ]
 
 

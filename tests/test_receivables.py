@@ -1,4 +1,4 @@
-"""Ageing of receivables as of a date, checked by hand (payments.selectors.receivables_on)."""
+"""Ageing of receivables as of a date, checked by hand (payments.receivables.receivables_on)."""
 
 import datetime
 from decimal import Decimal
@@ -8,7 +8,7 @@ import pytest
 from invoices.due import today
 from invoices.models import BillingItem, InvoiceStatus
 from payments.actors import SYSTEM
-from payments.selectors import receivables_on
+from payments.receivables import receivables_on
 from payments.services import invoices_pay
 from tests.factories import (
     AccountFactory,

@@ -1,11 +1,9 @@
 """seed_demo --size, --reset and --host (payments/demo_bulk.py, payments/demo_reset.py)."""
 
 import io
-from contextlib import ExitStack
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from contacts.models import Account, Contact
 from invoices.models import BillingItem, Invoice
@@ -13,7 +11,6 @@ from payments.ledger import ledger_drift
 from payments.management.commands.seed_demo import Progress
 from payments.models import Payment, PaymentAllocation, Reversal, WriteDown
 from tests.factories import AccountFactory
-from tests.triggers import owner_disables_triggers
 
 FRESH = {"accounts": 5, "invoices": 16, "contacts": 7, "billing items": 15, "payments": 3}
 MODELS = {
@@ -102,27 +99,6 @@ def test_reset_under_debug_rebuilds_the_fresh_demo(db, settings):
     assert PaymentAllocation.objects.count() == 4
     assert not Account.objects.filter(number__gte=910001).exists()
     assert ledger_drift() == []
-
-
-def test_reset_by_plain_delete_where_there_are_no_triggers(db, settings, monkeypatch):
-    """The SQLite path: DELETE in order. PostgreSQL's triggers refuse it, so they are disabled
-    here as only the tables' owner can (tests/triggers.py)."""
-    settings.DEBUG = True
-    run("--size", "30")
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-
-    with ExitStack() as stack:
-        for model in (Payment, PaymentAllocation, Reversal, WriteDown):
-            stack.enter_context(owner_disables_triggers(model))
-        run("--reset", "--size", "10")
-
-    assert counts() == {
-        "accounts": 6,
-        "invoices": 26,
-        "contacts": 7,
-        "billing items": 15,
-        "payments": 3 + 1,
-    }
 
 
 def test_reset_refused_without_debug_deletes_nothing(db, settings):

@@ -50,6 +50,12 @@ def _utc(value: datetime.datetime) -> datetime.datetime:
 
 
 @register.filter
-def days_late(due_date) -> int:
-    """Whole days past `due_date` today; 0 when not yet late."""
-    return due.days_late(due_date)
+def days_late(due_date, as_of=None) -> int:
+    """Whole days past `due_date` on `as_of` (default today); 0 when not yet late."""
+    return due.days_late(due_date, as_of or None)
+
+
+@register.filter
+def after_today(day) -> bool:
+    """Whether `day` is later than today (UTC): an invoice issued then is not yet owed."""
+    return day > due.today()

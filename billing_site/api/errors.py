@@ -50,6 +50,21 @@ class LengthRequired(exceptions.APIException):
     default_detail = "A request body must be sent with Content-Length, not chunked."
 
 
+UNAVAILABLE_MESSAGE = (
+    "The service is temporarily unavailable. Retry the same request, with the same "
+    "Idempotency-Key, after the Retry-After delay."
+)
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """The 503 that `database_unavailable` answers, as an exception (the schema's examples render
+    it with each API's handler; a real outage is an OperationalError, logged)."""
+
+    status_code = 503
+    default_code = "service_unavailable"
+    default_detail = UNAVAILABLE_MESSAGE
+
+
 @dataclass(frozen=True)
 class Problem:
     status: int
@@ -73,6 +88,7 @@ KINDS = {
     exceptions.Throttled: "throttled",
     PayloadTooLarge: "payload_too_large",
     LengthRequired: "length_required",
+    ServiceUnavailable: "unavailable",
 }
 
 # The database refused or lost the connection (down, restarting, too many connections, a backend
@@ -88,8 +104,7 @@ def database_unavailable(exc: Exception) -> Problem:
     return Problem(
         503,
         "unavailable",
-        "The service is temporarily unavailable. Retry the same request, with the same "
-        "Idempotency-Key, after the Retry-After delay.",
+        UNAVAILABLE_MESSAGE,
         headers={"Retry-After": str(settings.DB_UNAVAILABLE_RETRY_AFTER)},
     )
 

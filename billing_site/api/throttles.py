@@ -182,8 +182,7 @@ class ApiRateThrottle(BaseThrottle):
                 _set_headers(request, limit, window)
                 raise RateLimited(
                     error_code=code,
-                    message=f"API rate limit exceeded: {limit} requests per "
-                    f"{_period(window_seconds)}.",
+                    message=rate_limit_message(limit, window_seconds),
                     wait=window.reset_in,
                     limit=limit,
                 )
@@ -191,8 +190,16 @@ class ApiRateThrottle(BaseThrottle):
         return True
 
 
-def _period(seconds: int) -> str:
-    return "hour" if seconds == 3600 else f"{seconds} seconds"
+def rate_limit_message(limit: int, window_seconds: int) -> str:
+    period = "hour" if window_seconds == 3600 else f"{window_seconds} seconds"
+    return f"API rate limit exceeded: {limit} requests per {period}."
+
+
+def auth_failures_message() -> str:
+    return (
+        "Too many failed authentications from this address "
+        f"({settings.API_AUTH_FAILURE_LIMIT} per {settings.API_AUTH_FAILURE_WINDOW} seconds)."
+    )
 
 
 def check_auth_failures(request) -> None:
@@ -204,8 +211,7 @@ def check_auth_failures(request) -> None:
     if window is not None and window.count >= limit:
         raise RateLimited(
             error_code=AUTH_FAILURES_CODE,
-            message=f"Too many failed authentications from this address ({limit} per "
-            f"{settings.API_AUTH_FAILURE_WINDOW} seconds).",
+            message=auth_failures_message(),
             wait=window.reset_in,
             limit=limit,
         )

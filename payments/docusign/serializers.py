@@ -104,11 +104,22 @@ class AmountInput(DecimalInput):
     default_error_messages = {"invalid": 'A decimal number is required, e.g. "125.00".'}
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "pattern": "^[0-9]+$"}, {"type": "integer", "minimum": 1}],
+        "example": "17",
+    }
+)
+class InvoiceIdInput(serializers.IntegerField):
+    """`invoiceId` as a JSON string (`"17"`, DocuSign's typing, as `invoiceId` is answered) or
+    number."""
+
+
 class BillingPaymentRequestSerializer(serializers.Serializer):
     """`billingPaymentRequest`. `invoiceId` (ours) limits the payment to one past-due invoice."""
 
     paymentAmount = AmountInput(help_text="Must equal pastDueBalance (or the invoice's balance).")
-    invoiceId = serializers.IntegerField(
+    invoiceId = InvoiceIdInput(
         required=False, min_value=1, help_text="Pay only this past-due invoice, in full."
     )
 

@@ -5,6 +5,7 @@ extra `id` / `created_at` of a new payment.
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.renderers import JSONRenderer
@@ -34,7 +35,13 @@ from ..models import Payment
 from ..selectors import account_payments
 from ..services import InvoicesPaid, invoices_pay
 from .errors import restapi_exception_handler, seed_exception_handler
-from .schema import AccountBillingSchema
+from .schema import (
+    INVOICE_EXAMPLES,
+    PAST_DUE_EXAMPLES,
+    PAY_EXAMPLES,
+    PAYMENT_EXAMPLES,
+    AccountBillingSchema,
+)
 from .serializers import (
     BillingInvoiceSerializer,
     BillingInvoicesSummarySerializer,
@@ -108,7 +115,12 @@ class PastDueInvoicesViewSet(AccountBillingViewSet):
 
     @extend_schema(
         summary="Past-due invoices and balances of the account",
-        responses=BillingInvoicesSummarySerializer,
+        responses=OpenApiResponse(
+            BillingInvoicesSummarySerializer,
+            description="`billingInvoicesSummary`: the balance of every open invoice, the past-due "
+            "balance (due before today, UTC) and the past-due invoices, oldest due first.",
+        ),
+        examples=PAST_DUE_EXAMPLES,
     )
     def list(self, request, account_id):
         summary = past_due_summary(self.account)
@@ -133,14 +145,29 @@ class BillingInvoiceViewSet(AccountBillingViewSet):
             return Invoice.objects.none()
         return account_invoices(self.account)
 
-    @extend_schema(summary="The account's invoices in a date range")
+    @extend_schema(
+        summary="The account's invoices in a date range",
+        responses=OpenApiResponse(
+            BillingInvoiceSerializer,
+            description="A chunk of the invoices issued in the range (void ones left out), in id "
+            "order; `nextUri` / `previousUri` are null at either end.",
+        ),
+        examples=INVOICE_EXAMPLES,
+    )
     def list(self, request, account_id):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         summary="One invoice; with Accept: application/pdf, the invoice as a PDF",
-        responses={200: BillingInvoiceSerializer},
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                BillingInvoiceSerializer,
+                description="The invoice; with Accept: application/pdf, its PDF.",
+            ),
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
+        examples=INVOICE_EXAMPLES,
     )
     def retrieve(self, request, account_id, pk):
         invoice_id = self.lookup_id("INVOICE_NOT_FOUND", "Invoice")
@@ -166,12 +193,27 @@ class BillingPaymentViewSet(AccountBillingViewSet):
             return Payment.objects.none()
         return account_payments(self.account)
 
-    @extend_schema(summary="The account's payments in a date range")
+    @extend_schema(
+        summary="The account's payments in a date range",
+        responses=OpenApiResponse(
+            BillingPaymentItemSerializer,
+            description="A chunk of the payments made in the range, in id order; `nextUri` / "
+            "`previousUri` are null at either end.",
+        ),
+        examples=PAYMENT_EXAMPLES,
+    )
     def list(self, request, account_id):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(summary="One payment")
+    @extend_schema(
+        summary="One payment",
+        responses=OpenApiResponse(
+            BillingPaymentItemSerializer,
+            description="The payment (its description ends `(reversed)` once it was reversed).",
+        ),
+        examples=PAYMENT_EXAMPLES,
+    )
     def retrieve(self, request, account_id, pk):
         payment_id = self.lookup_id("PAYMENT_NOT_FOUND", "Payment")
         payment = self.get_queryset().filter(pk=payment_id).first()
@@ -185,10 +227,13 @@ class BillingPaymentViewSet(AccountBillingViewSet):
         summary="Pay the account's past-due invoices (or one, with invoiceId)",
         request=BillingPaymentRequestSerializer,
         responses={
-            201: BillingPaymentResponseSerializer,
-            400: OpenApiResponse(description="Refused; nothing was written."),
-            409: OpenApiResponse(description="Idempotency-Key reused with another request."),
+            201: OpenApiResponse(
+                BillingPaymentResponseSerializer,
+                description="Paid, in one payment: one `billingPayment` per invoice settled, "
+                "oldest due first.",
+            )
         },
+        examples=PAY_EXAMPLES,
     )
     def create(self, request, account_id):
         return respond_once(self, request, lambda: self.pay(request))

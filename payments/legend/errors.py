@@ -14,6 +14,11 @@ from billing_site.api.errors import problem_for
 from ..errors import PaymentError
 from ..idempotency import IdempotencyKeyInvalid, IdempotencyKeyReused
 
+# A key with a role on the contact's account, but not one with the endpoint's privilege.
+OTHER_ROLE = (
+    "The API key does not have the permission this operation needs on the contact's account."
+)
+
 
 class LegendFailure(Exception):
     """A global failure: nothing applied, `Success: false`, HTTP 200 (or `status`)."""

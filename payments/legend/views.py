@@ -1,6 +1,5 @@
 """The Legend-compatible endpoints: each action parses, calls one selector or service, renders."""
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -9,7 +8,6 @@ from rest_framework.response import Response
 from billing_site.api.limits import BodyLimits
 from billing_site.api.parsers import DecimalJSONParser, DecimalTextJSONParser
 from billing_site.api.renderers import ExactNumberJSONRenderer
-from billing_site.api.schema import CommonErrorResponses
 from billing_site.api.throttles import ApiRateThrottle
 from billing_site.money import ZERO
 from contacts.authentication import (
@@ -28,7 +26,14 @@ from ..actors import Actor, Channel
 from ..idempotency import respond_once
 from ..lines import BillingLine, LineOutcome, WriteDownLine
 from ..services import billing_items_pay, billing_items_write_down
-from .errors import LegendFailure, legend_exception_handler
+from .errors import OTHER_ROLE, LegendFailure, legend_exception_handler
+from .schema import (
+    BILLINGS_EXAMPLES,
+    PAYMENT_EXAMPLES,
+    WRITE_DOWN_EXAMPLES,
+    LegendSchema,
+    processed,
+)
 from .serializers import (
     BillingPaymentsRequestSerializer,
     BillingPaymentsResponseSerializer,
@@ -37,26 +42,6 @@ from .serializers import (
     BillingWriteDownsRequestSerializer,
     BillingWriteDownsResponseSerializer,
 )
-
-
-def failure_responses(serializer) -> dict:
-    """The refusals, answered in the endpoint's own shape with `Success: false`."""
-    described = {
-        400: "Malformed body: not JSON, a missing field, a wrong type.",
-        401: "No or bad credentials.",
-        403: "No permission, or the contact is outside the key's scope.",
-    }
-    return {
-        status: OpenApiResponse(response=serializer, description=description)
-        for status, description in described.items()
-    }
-
-
-class LegendSchema(CommonErrorResponses, AutoSchema):
-    """Legend's refusals are the endpoint's own response, with `Success: false`."""
-
-    def error_body(self):
-        return self.get_response_serializers()[200]
 
 
 class LegendViewSet(BodyLimits, viewsets.GenericViewSet):
@@ -94,10 +79,7 @@ class LegendViewSet(BodyLimits, viewsets.GenericViewSet):
         if not roles:
             raise LegendFailure(f"Contact {contact_id} was not found.", status=unknown_status)
         if roles.isdisjoint(roles_with(self.required_privilege)):
-            raise PermissionDenied(
-                "The API key does not have the permission this operation needs on the contact's "
-                "account."
-            )
+            raise PermissionDenied(OTHER_ROLE)
         return contact
 
     def actor(self) -> Actor:
@@ -123,10 +105,8 @@ class BillingPaymentsViewSet(LegendViewSet):
         operation_id="BillingPayments_Post",
         summary="Record payments collected elsewhere against a contact's billing items",
         request=BillingPaymentsRequestSerializer,
-        responses={
-            200: BillingPaymentsResponseSerializer,
-            **failure_responses(BillingPaymentsResponseSerializer),
-        },
+        responses={200: processed(BillingPaymentsResponseSerializer)},
+        examples=PAYMENT_EXAMPLES,
     )
     def create(self, request):
         return respond_once(self, request, lambda: self.pay(request))
@@ -170,10 +150,8 @@ class BillingWriteDownsViewSet(LegendViewSet):
         operation_id="BillingWriteDowns_Post",
         summary="Write off part of a contact's billing-item balances (finance)",
         request=BillingWriteDownsRequestSerializer,
-        responses={
-            200: BillingWriteDownsResponseSerializer,
-            **failure_responses(BillingWriteDownsResponseSerializer),
-        },
+        responses={200: processed(BillingWriteDownsResponseSerializer)},
+        examples=WRITE_DOWN_EXAMPLES,
     )
     def create(self, request):
         return respond_once(self, request, lambda: self.write_down(request))
@@ -217,12 +195,13 @@ class BillingsViewSet(LegendViewSet):
         summary="A contact's billing items, so a till can see what to pay",
         parameters=[BillingsQuerySerializer],
         responses={
-            200: BillingsResponseSerializer,
-            404: OpenApiResponse(
-                response=BillingsResponseSerializer, description="Unknown contact."
-            ),
-            **failure_responses(BillingsResponseSerializer),
+            200: OpenApiResponse(
+                BillingsResponseSerializer,
+                description="The contact's billing items, oldest due first (only those with a "
+                "balance with OutstandingOnly=true); `Success` is true.",
+            )
         },
+        examples=BILLINGS_EXAMPLES,
     )
     def list(self, request):
         query = self.parse(BillingsQuerySerializer, request.query_params)

@@ -209,8 +209,9 @@ def test_record_a_payment_then_reverse_it(page, ledger):
     alpha, a_1_30, a_31_60 = ledger.alpha, ledger.a_1_30, ledger.a_31_60
     account_page = f"/backoffice/accounts/{alpha.pk}/"
     log_in(page, account_page)
-    assert money(page.locator("#account-balance").inner_text()) == Decimal("700.00")
-    assert money(page.locator("#past-due-balance").inner_text()) == Decimal("620.00")
+    # The invoices' 700.00 (620.00 past due) and the contact's billing items' 125.00, all past due.
+    assert money(page.locator("#account-balance").inner_text()) == Decimal("825.00")
+    assert money(page.locator("#past-due-balance").inner_text()) == Decimal("745.00")
     assert invoice_balance(page, a_31_60) == Decimal("250.00")
     assert invoice_balance(page, a_1_30) == Decimal("120.00")
     payments_before = Payment.objects.count()
@@ -236,8 +237,8 @@ def test_record_a_payment_then_reverse_it(page, ledger):
     expect(page.locator("ul.messagelist li.success")).to_be_visible()
     assert invoice_balance(page, a_31_60) == Decimal("0.00")
     assert invoice_balance(page, a_1_30) == Decimal("70.00")
-    assert money(page.locator("#account-balance").inner_text()) == Decimal("400.00")
-    assert money(page.locator("#past-due-balance").inner_text()) == Decimal("320.00")
+    assert money(page.locator("#account-balance").inner_text()) == Decimal("525.00")
+    assert money(page.locator("#past-due-balance").inner_text()) == Decimal("445.00")
 
     payment = Payment.objects.get(account=alpha, channel=Channel.STAFF)
     assert Payment.objects.count() == payments_before + 1
@@ -263,8 +264,9 @@ def test_record_a_payment_then_reverse_it(page, ledger):
     expect(page.locator("ul.messagelist li.success")).to_be_visible()
     assert invoice_balance(page, a_31_60) == Decimal("250.00")
     assert invoice_balance(page, a_1_30) == Decimal("120.00")
-    assert money(page.locator("#account-balance").inner_text()) == Decimal("700.00")
-    assert money(page.locator("#past-due-balance").inner_text()) == Decimal("620.00")
+    # The invoices' 700.00 (620.00 past due) and the contact's billing items' 125.00, all past due.
+    assert money(page.locator("#account-balance").inner_text()) == Decimal("825.00")
+    assert money(page.locator("#past-due-balance").inner_text()) == Decimal("745.00")
     expect(page.locator(reverse_link)).to_have_count(0)
     expect(page.locator(f"table#payments tr[data-payment-id='{payment.pk}']")).to_be_visible()
     expect(page.locator("table#reversals")).to_contain_text("Cheque bounced")

@@ -61,9 +61,9 @@ class Command(BaseCommand):
             "--reset",
             action="store_true",
             help="Delete the demo data first, then build it again. Refused unless DEBUG is on, and "
-            "refused if any account is not a demo account: on PostgreSQL it empties the app's "
-            "data tables with TRUNCATE ... CASCADE (triggers refuse DELETE of money rows); on "
-            "SQLite it deletes the rows. Users, tender types and API keys are kept.",
+            "refused if any account is not a demo account: it empties the app's data tables "
+            "with TRUNCATE ... CASCADE (triggers refuse DELETE of money rows). Users, tender "
+            "types and API keys are kept.",
         )
         parser.add_argument(
             "--host",
