@@ -62,7 +62,10 @@ def test_from_an_ageing_figure_to_the_payment_that_paid_an_invoice(page, screens
         tax_amount=Decimal("50.00"),
     )
     payment = invoices_pay(account_id=account.pk, amount="400.00", actor=SYSTEM).payment
-    InvoiceFactory(account=account, number="WALK-2", due_date=days_ago(5))  # 1-30: not listed
+    other_bucket = InvoiceFactory(account=account, number="WALK-2", due_date=days_ago(5))
+    other_currency = InvoiceFactory(
+        account=AccountFactory(currency="EUR"), number="WALK-3", due_date=days_ago(45)
+    )
 
     # The dashboard: 850.00 USD owed 31-60 days late; its figure opens the list behind it.
     log_in(page)
@@ -73,6 +76,8 @@ def test_from_an_ageing_figure_to_the_payment_that_paid_an_invoice(page, screens
     expect(page).to_have_url(re.compile(r"/backoffice/past-due/\?currency=USD&bucket=31-60$"))
     row = page.locator(f"table#past-due-table tr[data-invoice-id='{invoice.pk}']")
     expect(row).to_be_visible()
+    for elsewhere in (other_bucket, other_currency):  # the list's filters took the link's
+        expect(page.locator(f"tr[data-invoice-id='{elsewhere.pk}']")).to_have_count(0)
     page.screenshot(path=screenshot_dir / "walk-2-past-due.png", full_page=True)
 
     # The invoice page: its items and the allocation that paid it.
