@@ -19,9 +19,16 @@ from payments.models import TenderType
 
 # Dates far outside any ledger would only overflow the date arithmetic of the queries.
 FIRST_DATE, LAST_DATE = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+FROM_FIRST_DATE = MinValueValidator(FIRST_DATE, f"Enter a date from {FIRST_DATE.isoformat()}.")
 DATE_RANGE = [
-    MinValueValidator(FIRST_DATE, f"Enter a date from {FIRST_DATE.isoformat()}."),
+    FROM_FIRST_DATE,
     MaxValueValidator(LAST_DATE, f"Enter a date up to {LAST_DATE.isoformat()}."),
+]
+# A payment is dated today (UTC) at the latest: one dated later would count in the "as of today"
+# figures before the money is there. `today` is called at each check, not once at import.
+PAYMENT_DATE_RANGE = [
+    FROM_FIRST_DATE,
+    MaxValueValidator(today, "A payment cannot be dated after today (%(limit_value)s UTC)."),
 ]
 
 
@@ -68,8 +75,72 @@ class AsOfForm(forms.Form):
         return self.cleaned_data["as_of"] or today()
 
 
-class AccountPayForm(forms.Form):
+class NotesField(forms.CharField):
+    r"""Free text in a textarea; line breaks as "\n" whatever the browser sent ("\r\n"), so that
+    its length is counted as the textarea counts it."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class PaymentDetailsForm(forms.Form):
+    """What any recorded payment has besides its amounts: how and when it was paid, the partner's
+    reference and the clerk's notes. Shared by the account and the contact payment forms."""
+
+    NOTES_MAX_LENGTH = 2000
+
+    tender_type = forms.ModelChoiceField(
+        queryset=TenderType.objects.filter(is_active=True).order_by("id"),
+        empty_label="Choose a tender type",
+    )
+    payment_date = forms.DateField(
+        initial=today,
+        validators=PAYMENT_DATE_RANGE,
+        widget=date_input(min=FIRST_DATE.isoformat()),
+        help_text="When it was paid: today at the latest.",
+    )
+    reference = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="The partner's reference, for reconciliation.",
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+    notes = NotesField(
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        help_text="Kept with the payment.",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The date picker offers no day after today (the server checks it all the same).
+        self.fields["payment_date"].widget.attrs["max"] = today().isoformat()
+
+    def detail_fields(self) -> list:
+        """The details' bound fields, for the page to show them together."""
+        return [self[name] for name in PaymentDetailsForm.base_fields]
+
+    def clean_payment_date(self) -> datetime.datetime:
+        """Midnight UTC of the day: the services take the moment the money was collected."""
+        day = self.cleaned_data["payment_date"]
+        return datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+
+    def details(self) -> dict:
+        """The cleaned details as the money services take them."""
+        return {
+            "tender_type_id": self.cleaned_data["tender_type"].pk,
+            "payment_date": self.cleaned_data["payment_date"],
+            "reference": self.cleaned_data["reference"],
+            "notes": self.cleaned_data["notes"],
+        }
+
+
+class AccountPayForm(PaymentDetailsForm):
     """A payment against some of the account's past-due invoices (`invoices`, oldest first)."""
+
+    field_order = ["invoices", "amount", "tender_type", "payment_date", "reference", "notes"]
 
     invoices = forms.TypedMultipleChoiceField(
         coerce=int,
@@ -94,18 +165,9 @@ class AccountPayForm(forms.Form):
         return cleaned
 
 
-class ContactPayForm(forms.Form):
+class ContactPayForm(PaymentDetailsForm):
     """A payment collected elsewhere, spread over the contact's outstanding billing items by the
     `amount_<item pk>` fields (blank: not paid). The service judges each line on its own."""
-
-    tender_type = forms.ModelChoiceField(
-        queryset=TenderType.objects.filter(is_active=True).order_by("id"),
-        empty_label="Choose a tender type",
-    )
-    payment_date = forms.DateField(
-        initial=today, validators=DATE_RANGE, widget=date_input(), help_text="When it was paid."
-    )
-    reference = forms.CharField(max_length=200, required=False)
 
     def __init__(self, *args, items: list[BillingItem], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -121,11 +183,6 @@ class ContactPayForm(forms.Form):
     @staticmethod
     def amount_field(item: BillingItem) -> str:
         return f"amount_{item.pk}"
-
-    def clean_payment_date(self) -> datetime.datetime:
-        """Midnight UTC of the day: the service takes the moment the money was collected."""
-        day = self.cleaned_data["payment_date"]
-        return datetime.datetime.combine(day, datetime.time(), datetime.UTC)
 
     def clean(self):
         cleaned = super().clean()

@@ -2,13 +2,16 @@
 
 "Preview" runs the money service in a `dry_run` (rolled back) and shows what it would settle,
 with a signed token of it; "Record payment" runs it for real, only if the token says that exactly
-this was previewed (`previews`): otherwise it previews again, with a warning. A refusal
-(`PaymentError`) becomes a form error: the page answers 200 with the form, and nothing is written.
+this was previewed (`previews`): otherwise it previews again, with a warning. A token records
+once: confirming it again records nothing and redirects to the payment it recorded, with a
+warning. A refusal (`PaymentError`) becomes a form error: the page answers 200 with the form, and
+nothing is written.
 """
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views import View
 
 from billing_site.money import format_amount
@@ -32,6 +35,29 @@ def recorded(payment) -> str:
 
 
 class PayView(RecordPaymentMixin, View):
+    kind: str  # previews.ACCOUNT or previews.CONTACT
+
+    def repeated(self):
+        """For a confirm of a preview that already recorded its payment: the redirect to it."""
+        if self.request.POST.get("action") != CONFIRM:
+            return None
+        token = self.request.POST.get(previews.FIELD)
+        payment = previews.recorded_by(self.kind, token, self.request.user)
+        return None if payment is None else self.already_recorded(payment)
+
+    def already_recorded(self, payment):
+        """Nothing more recorded: say so, and show the payment where it is listed."""
+        messages.warning(self.request, previews.already_recorded(payment))
+        if payment.contact_id is not None:
+            page = reverse("backoffice:contact", args=[payment.contact_id])
+        else:
+            page = reverse("backoffice:account", args=[payment.account_id])
+        return redirect(f"{page}#payment-{payment.pk}")
+
+    def record_once(self, record):
+        """`record()`, at most once for the confirmed token (`previews.record_once`)."""
+        return previews.record_once(self.request.POST[previews.FIELD], record)
+
     def confirmed(self, kind: str, shown: dict) -> bool:
         """Whether this post confirms exactly `shown`, as previewed; a confirm of anything else
         gets a warning (and the caller previews it again)."""
@@ -45,6 +71,7 @@ class PayView(RecordPaymentMixin, View):
 
 class AccountPayView(PayView):
     template = "backoffice/account_pay.html"
+    kind = previews.ACCOUNT
 
     def get(self, request, pk: int):
         summary = past_due_summary(get_or_404(Account.objects, pk, "account"))
@@ -52,25 +79,35 @@ class AccountPayView(PayView):
         return self.render(self.template, summary=summary, form=form)
 
     def post(self, request, pk: int):
-        summary = past_due_summary(get_or_404(Account.objects, pk, "account"))
+        account = get_or_404(Account.objects, pk, "account")
+        if repeated := self.repeated():
+            return repeated
+        summary = past_due_summary(account)
         form = AccountPayForm(request.POST, invoices=summary.invoices)
         settlement = token = None
+        if not form.is_valid() and (repeated := self.repeated()):
+            # The same preview confirmed again while the first confirm was recording it (the
+            # invoices it paid in full are no longer offered, so the form is no longer valid).
+            return repeated
         if form.is_valid():
             payment = {
                 "account_id": summary.account.pk,
                 "amount": form.cleaned_data["amount"],
                 "invoice_ids": form.cleaned_data["invoices"],
                 "past_due_only": True,
+                **form.details(),
                 "actor": self.actor(),
             }
             shown = previews.account_payment(summary.account, form.cleaned_data, request.user)
             try:
                 if self.confirmed(previews.ACCOUNT, shown):
-                    paid = invoices_pay(**payment)
+                    paid = self.record_once(lambda: invoices_pay(**payment))
                     messages.success(request, recorded(paid.payment))
                     return redirect("backoffice:account", pk=summary.account.pk)
                 settlement = invoices_settlement(dry_run(invoices_pay, **payment))
                 token = previews.sign(previews.ACCOUNT, shown)
+            except previews.AlreadyRecorded as repeat:
+                return self.already_recorded(repeat.payment)
             except PaymentError as refusal:
                 form.add_error(None, refusal.message)
         return self.render(
@@ -80,6 +117,7 @@ class AccountPayView(PayView):
 
 class ContactPayView(PayView):
     template = "backoffice/contact_pay.html"
+    kind = previews.CONTACT
 
     def get(self, request, pk: int):
         contact = get_or_404(Contact.objects.select_related("account"), pk, "contact")
@@ -88,21 +126,24 @@ class ContactPayView(PayView):
 
     def post(self, request, pk: int):
         contact = get_or_404(Contact.objects.select_related("account"), pk, "contact")
+        if repeated := self.repeated():
+            return repeated
         items = list(contact_billing_items(contact, outstanding_only=True))
         form = ContactPayForm(request.POST, items=items)
         paid = token = None
+        if not form.is_valid() and (repeated := self.repeated()):
+            return repeated  # as for an account: its items were settled meanwhile
         if form.is_valid():
             payment = {
                 "contact": contact,
-                "tender_type_id": form.cleaned_data["tender_type"].pk,
-                "payment_date": form.cleaned_data["payment_date"],
+                **form.details(),
                 "lines": form.cleaned_data["lines"],
                 "actor": self.actor(),
             }
             shown = previews.contact_payment(contact, form.cleaned_data, request.user)
             try:
                 if self.confirmed(previews.CONTACT, shown):
-                    paid = billing_items_pay(**payment)
+                    paid = self.record_once(lambda: billing_items_pay(**payment))
                     if paid.payment is not None:
                         self._report(paid)
                         return redirect("backoffice:contact", pk=contact.pk)
@@ -110,6 +151,8 @@ class ContactPayView(PayView):
                 else:
                     paid = dry_run(billing_items_pay, **payment)
                     token = previews.sign(previews.CONTACT, shown)
+            except previews.AlreadyRecorded as repeat:
+                return self.already_recorded(repeat.payment)
             except PaymentError as refusal:
                 form.add_error(None, refusal.message)
         return self.render(

@@ -231,8 +231,9 @@ class PaymentAdmin(ReadableColumnsMixin, ReadOnlyAdmin):
 
 
 @admin.register(PaymentAllocation)
-class PaymentAllocationAdmin(ReadOnlyAdmin):
+class PaymentAllocationAdmin(ReadableColumnsMixin, ReadOnlyAdmin):
     list_display = ["payment", "invoice", "billing_item", "amount"]
+    money_columns = {"amount": "payment.currency"}
     search_fields = ["reference", "invoice__number", "billing_item__description"]
     fields = [
         "payment",
@@ -259,8 +260,10 @@ class ReversalAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WriteDown)
-class WriteDownAdmin(ReadOnlyAdmin):
+class WriteDownAdmin(ReadableColumnsMixin, ReadOnlyAdmin):
     """Write-downs are recorded through payments.services.billing_items_write_down only."""
+
+    money_columns = {"amount": "account.currency"}
 
     list_display = [
         "billing_item",
@@ -271,7 +274,7 @@ class WriteDownAdmin(ReadOnlyAdmin):
         "recorded_by",
         "recorded_at",
     ]
-    list_select_related = ["billing_item", *RECORDERS]
+    list_select_related = ["billing_item", "account", *RECORDERS]
     list_filter = ["channel", "write_down_date"]
     search_fields = [
         "reason",

@@ -176,8 +176,12 @@ def billing_items_pay(
     payment_date: datetime.datetime,
     lines: Sequence[BillingLine],
     actor: Actor,
+    reference: str = "",
+    notes: str = "",
 ) -> BillingItemsPaid:
     """Record money collected elsewhere against a contact's billing items, line by line.
+
+    `reference` and `notes` are kept on the payment itself (each line has its own as well).
 
     Refused as a whole (nothing applied): no lines, a billing item named twice, an unknown or
     inactive tender type, an account blocked from API payments (for an API actor). Otherwise
@@ -220,6 +224,8 @@ def billing_items_pay(
         payment_date=payment_date,
         processed_at=now,
         tender_type=tender_type,
+        reference=reference,
+        notes=notes,
         **actor.recorded_by(),
     )
     PaymentAllocation.objects.bulk_create(

@@ -3,6 +3,7 @@ import uuid
 import pytest
 
 from tests.factories import AccountFactory, AccountRoleFactory
+from tests.pay_books import past_due_books
 
 
 @pytest.fixture(autouse=True)
@@ -41,3 +42,9 @@ def account(role):
 @pytest.fixture
 def credential(role):
     return role.credential
+
+
+@pytest.fixture
+def books():
+    """An account's past-due invoices to pay from the back office (tests/pay_books.py)."""
+    return past_due_books()

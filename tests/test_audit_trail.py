@@ -44,6 +44,7 @@ from tests.factories import (
     UserFactory,
     days_ago,
 )
+from tests.pay_books import DETAILS
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +173,8 @@ def test_a_back_office_payment_records_the_invoice_balances_with_the_staff_user(
     invoice = InvoiceFactory(due_date=days_ago(20), amount=Decimal("80.00"))
     address = f"/backoffice/accounts/{invoice.account_id}/pay/"
 
-    response = preview_then_confirm(client, address, {"invoices": [invoice.pk], "amount": "30.00"})
+    form = {"invoices": [invoice.pk], "amount": "30.00", **DETAILS}
+    response = preview_then_confirm(client, address, form)
 
     assert response.status_code == 302
     update = events(InvoiceEvent, invoice)[-1]

@@ -28,6 +28,7 @@ from tests.factories import (
     UserFactory,
     days_ago,
 )
+from tests.pay_books import DETAILS
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +109,7 @@ def test_the_finance_group_cannot_record_nor_reverse(rows, name):
         "action": "confirm",
         "invoices": [rows["invoice"].pk],
         "amount": "10.00",
+        **DETAILS,
         "reason": "Bounced",
     }
 
@@ -188,7 +190,7 @@ def test_a_post_without_csrf_token_is_refused(rows):
     user = cashier_user()
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
-    form = {"action": "confirm", "invoices": [rows["invoice"].pk], "amount": "10.00"}
+    form = {"action": "confirm", "invoices": [rows["invoice"].pk], "amount": "10.00", **DETAILS}
 
     refused = client.post(url_of("account-pay", rows), form)
     reverse_refused = client.post(url_of("payment-reverse", rows), {"reason": "Bounced"})

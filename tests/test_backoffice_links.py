@@ -251,7 +251,14 @@ def test_the_reverse_page_links_back_to_the_payment_and_what_it_paid(cashier, le
 def test_the_payment_preview_links_the_invoices_it_settles(cashier, ledger):
     url = f"/backoffice/accounts/{ledger['account'].pk}/pay/"
 
-    page = page_of(cashier.post(url, {"invoices": [ledger["late"].pk], "action": "preview"}))
+    form = {
+        "invoices": [ledger["late"].pk],
+        "tender_type": 1,
+        "payment_date": days_ago(0).isoformat(),
+        "action": "preview",
+    }
+
+    page = page_of(cashier.post(url, form))
 
     row = page.by_id("settlement").find("tr", data_invoice_id=ledger["late"].pk)
     assert row.find("a").attrs["href"] == invoice_url(ledger["late"])

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
-from django.apps import apps
 from django.core import signing
 from django.test import Client
 
@@ -30,22 +29,18 @@ from tests.factories import (
     AccountFactory,
     BillingItemFactory,
     ContactFactory,
-    InvoiceFactory,
     TenderTypeFactory,
     days_ago,
 )
+from tests.pay_books import (
+    DETAILS,
+    account_content,
+    balances,
+    pay_url,
+    row_counts,
+)
 
 pytestmark = pytest.mark.django_db
-
-OUR_APPS = ("contacts", "invoices", "payments")
-
-
-def row_counts() -> dict[str, int]:
-    return {
-        model._meta.label: model.objects.count()
-        for label in OUR_APPS
-        for model in apps.get_app_config(label).get_models()
-    }
 
 
 @pytest.fixture
@@ -57,38 +52,6 @@ def user():
 def client(client, user):
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def books():
-    """An account with three past-due invoices (oldest first: old, mid, new), one not yet due,
-    and another account's past-due invoice."""
-    account = AccountFactory(currency="USD")
-
-    def invoice(days_late, amount, balance=None, **extra):
-        return InvoiceFactory(
-            account=extra.pop("account", account),
-            due_date=days_ago(days_late),
-            amount=Decimal(amount),
-            balance=Decimal(balance or amount),
-        )
-
-    return SimpleNamespace(
-        account=account,
-        old=invoice(70, "250.00"),
-        mid=invoice(40, "400.00", "120.00"),
-        new=invoice(10, "99.99"),
-        not_due=invoice(-5, "500.00"),
-        other=invoice(30, "50.00", account=AccountFactory(currency="USD")),
-    )
-
-
-def balances(*invoices) -> list[Decimal]:
-    return [Invoice.objects.get(pk=invoice.pk).balance for invoice in invoices]
-
-
-def pay_url(books) -> str:
-    return f"/backoffice/accounts/{books.account.pk}/pay/"
 
 
 def test_the_pay_page_offers_the_past_due_invoices_oldest_first(client, books):
@@ -107,7 +70,12 @@ def test_preview_shows_the_settlement_and_writes_nothing(client, books):
 
     response = client.post(
         pay_url(books),
-        {"invoices": [books.new.pk, books.old.pk], "amount": "300.00", "action": "preview"},
+        {
+            "invoices": [books.new.pk, books.old.pk],
+            "amount": "300.00",
+            **DETAILS,
+            "action": "preview",
+        },
     )
 
     assert response.status_code == 200
@@ -130,7 +98,7 @@ def test_preview_shows_the_settlement_and_writes_nothing(client, books):
 def test_a_blank_amount_pays_the_chosen_invoices_in_full(client, books):
     response = client.post(
         pay_url(books),
-        {"invoices": [books.mid.pk, books.new.pk], "amount": "", "action": "preview"},
+        {"invoices": [books.mid.pk, books.new.pk], "amount": "", **DETAILS, "action": "preview"},
     )
 
     page = page_of(response)
@@ -146,7 +114,7 @@ def test_confirm_records_one_staff_payment_oldest_first(client, user, books):
     response = preview_then_confirm(
         client,
         pay_url(books),
-        {"invoices": [books.old.pk, books.mid.pk, books.new.pk], "amount": "300.00"},
+        {"invoices": [books.old.pk, books.mid.pk, books.new.pk], "amount": "300.00", **DETAILS},
     )
 
     assert response.status_code == 302
@@ -204,7 +172,7 @@ def test_confirm_records_one_staff_payment_oldest_first(client, user, books):
 @pytest.mark.parametrize("action", ["preview", "confirm"])
 def test_bad_input_is_a_form_error_and_writes_nothing(client, books, form, error, action):
     chosen = [getattr(books, name).pk for name in form.get("invoices", ["old", "new"])]
-    data = {"invoices": chosen, "amount": form.get("amount", ""), "action": action}
+    data = {"invoices": chosen, "amount": form.get("amount", ""), **DETAILS, "action": action}
     counts = row_counts()
 
     response = client.post(pay_url(books), data)
@@ -223,7 +191,7 @@ def test_an_invoice_voided_since_the_page_was_shown_is_no_longer_a_choice(client
     Invoice.objects.filter(pk=books.new.pk).update(status=InvoiceStatus.VOID)
 
     response = client.post(
-        pay_url(books), {"invoices": [books.new.pk], "amount": "", "action": "confirm"}
+        pay_url(books), {"invoices": [books.new.pk], "amount": "", **DETAILS, "action": "confirm"}
     )
 
     assert messages_of(page_of(response), "error") == [
@@ -241,13 +209,8 @@ def old_token(kind, content, seconds) -> str:
         return previews.sign(kind, content)
 
 
-def account_content(books, user, amount="100.00", invoices=("old", "new")) -> dict:
-    chosen = sorted(getattr(books, name).pk for name in invoices)
-    return {"user": user.pk, "account": books.account.pk, "amount": amount, "invoices": chosen}
-
-
 def test_confirming_another_amount_than_previewed_records_nothing_and_previews_it(client, books):
-    form = {"invoices": [books.old.pk, books.new.pk], "amount": "100.00"}
+    form = {"invoices": [books.old.pk, books.new.pk], "amount": "100.00", **DETAILS}
     token = preview_token(client.post(pay_url(books), {**form, "action": "preview"}))
     counts = row_counts()
 
@@ -332,7 +295,12 @@ def test_confirming_another_amount_than_previewed_records_nothing_and_previews_i
 )
 def test_a_confirm_without_a_valid_token_of_exactly_it_records_nothing(client, user, books, token):
     counts = row_counts()
-    data = {"invoices": [books.old.pk, books.new.pk], "amount": "100", "action": "confirm"}
+    data = {
+        "invoices": [books.old.pk, books.new.pk],
+        "amount": "100",
+        **DETAILS,
+        "action": "confirm",
+    }
     if (value := token(books, user, cashier_user())) is not None:
         data["preview"] = value
 
@@ -356,6 +324,7 @@ def test_a_token_of_exactly_the_submitted_payment_records_it(client, user, books
         {
             "invoices": [books.new.pk, books.old.pk],
             "amount": "100",
+            **DETAILS,
             "action": "confirm",
             "preview": token,
         },
@@ -449,7 +418,10 @@ def test_contact_confirm_records_the_applied_lines_with_the_tender_type(client, 
     response = preview_then_confirm(
         client,
         contact_url(member),
-        contact_form(member, "preview", fee="30.00", dues="60.00", extra="5"),
+        {
+            **contact_form(member, "preview", fee="30.00", dues="60.00", extra="5"),
+            "notes": "Paid at the desk.\r\nReceipt 88.",
+        },
     )
 
     assert response.status_code == 302
@@ -463,6 +435,7 @@ def test_contact_confirm_records_the_applied_lines_with_the_tender_type(client, 
     )
     assert (payment.channel, payment.recorded_by_user) == (Channel.STAFF, user)
     assert payment.payment_date == datetime.datetime(2026, 3, 4, tzinfo=datetime.UTC)
+    assert (payment.reference, payment.notes) == ("POS-17", "Paid at the desk.\nReceipt 88.")
     allocations = PaymentAllocation.objects.filter(payment=payment).order_by("pk")
     assert [(a.billing_item_id, a.amount, a.reference) for a in allocations] == [
         (member.fee.pk, Decimal("30.00"), "POS-17"),
@@ -475,6 +448,11 @@ def test_contact_confirm_records_the_applied_lines_with_the_tender_type(client, 
         "Not applied: The amount 60.00 is more than the balance 50.00 of billing item "
         f"{member.dues.pk}."
     ]
+    row = page.by_id("payments").find("tr", data_payment_id=payment.pk)
+    assert row.find("div", class_="reference").text() == "POS-17"
+    assert row.find("div", class_="payment-notes").text() == "Paid at the desk. Receipt 88."
+    assert row.find("td", class_="payment-date").text() == "2026-03-04"
+    assert row.find("td", class_="tender-type").text() == "Card on file"
 
 
 def test_when_no_line_applies_nothing_can_be_recorded(client, member):
@@ -524,9 +502,21 @@ def test_a_previewed_line_that_no_longer_applies_records_nothing(client, member)
             "Tender type: Select a valid choice. That choice is not one of the available choices.",
         ),
         ({"payment_date": "2026-13-01"}, "Payment date: Enter a valid date."),
+        (
+            {"payment_date": "{tomorrow}"},
+            "Payment date: A payment cannot be dated after today ({today} UTC).",
+        ),
+        ({"payment_date": "1899-12-31"}, "Payment date: Enter a date from 1900-01-01."),
+        (
+            {"notes": "x" * 2001},
+            "Notes: Ensure this value has at most 2000 characters (it has 2001).",
+        ),
     ],
 )
 def test_contact_form_errors_write_nothing(client, member, change, error):
+    days = {"today": days_ago(0).isoformat(), "tomorrow": days_ago(-1).isoformat()}
+    change = {name: value.format(**days) for name, value in change.items()}
+    error = error.format(**days)
     form = {**contact_form(member, "confirm"), **change}
     if change:
         form[f"amount_{member.fee.pk}"] = "10.00"
@@ -556,7 +546,9 @@ def test_an_inactive_tender_type_is_not_offered_nor_accepted(client, member):
 @pytest.fixture
 def paid(client, books):
     response = preview_then_confirm(
-        client, pay_url(books), {"invoices": [books.old.pk, books.mid.pk], "amount": "300.00"}
+        client,
+        pay_url(books),
+        {"invoices": [books.old.pk, books.mid.pk], "amount": "300.00", **DETAILS},
     )
     client.get(response.url)  # shows (and so clears) the success message
     return Payment.objects.get()
@@ -631,6 +623,7 @@ def test_reversing_a_billing_item_payment_restores_the_items(client, member):
         {"reference": "POS-18"},
         {"payment_date": "2026-03-05"},
         {"tender_type": "other"},
+        {"notes": "Paid at the desk."},
     ],
 )
 def test_a_contact_payment_changed_since_its_preview_records_nothing(client, member, change):

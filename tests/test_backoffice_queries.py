@@ -25,6 +25,7 @@ from tests.factories import (
     WriteDownFactory,
     days_ago,
 )
+from tests.pay_books import DETAILS
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +41,16 @@ BUDGETS = {
     "past-due-xlsx": 5,
     "account": 14,  # with its invoices' and contacts' billing items' figures (one query)
     "contact": 10,
-    "account-pay": 8,
-    "account-pay-preview": 18,  # the service's own queries, in a savepoint rolled back
-    "account-pay-confirm": 15,
+    "account-pay": 9,  # with the tender types to choose from
+    # The service's own queries, in a savepoint rolled back; the chosen tender type is read by the
+    # form, by the service and (as the list to choose from) by the page.
+    "account-pay-preview": 21,
+    # A confirm also asks whether its token was used (1), claims it in a savepoint (3), runs the
+    # service in a savepoint of that transaction (2) and names the payment on the claim (1).
+    "account-pay-confirm": 24,
     "contact-pay": 7,
     "contact-pay-preview": 19,
-    "contact-pay-confirm": 15,
+    "contact-pay-confirm": 22,
     "payment-reverse": 6,
     "payment-reverse-confirm": 16,
 }
@@ -111,7 +116,7 @@ def requests(rows) -> dict:
         "account-pay-preview": (
             "post",
             f"/backoffice/accounts/{account}/pay/",
-            {"invoices": rows["past_due"], "action": "preview"},
+            {"invoices": rows["past_due"], **DETAILS, "action": "preview"},
         ),
         "contact-pay": ("get", f"/backoffice/contacts/{contact}/pay/", {}),
         "contact-pay-preview": (
@@ -123,7 +128,7 @@ def requests(rows) -> dict:
         "account-pay-confirm": (
             "post",
             f"/backoffice/accounts/{account}/pay/",
-            {"invoices": rows["past_due"], "amount": "1.00", "action": "confirm"},
+            {"invoices": rows["past_due"], "amount": "1.00", **DETAILS, "action": "confirm"},
         ),
         "contact-pay-confirm": (
             "post",

@@ -41,6 +41,7 @@ from tests.factories import (
     TenderTypeFactory,
     days_ago,
 )
+from tests.pay_books import DETAILS
 from tests.servers import ROOT
 
 both = pytest.mark.django_db(transaction=True, databases={"default", "replica"})
@@ -253,7 +254,7 @@ def test_api_requests_money_pages_idempotency_and_login_never_touch_the_replica(
         admin = client.get("/admin/")
         account_page = client.get(f"/backoffice/accounts/{owed.account.pk}/")
         pay = f"/backoffice/accounts/{owed.account.pk}/pay/"
-        form = {"invoices": [owed.pk], "amount": "15.00"}
+        form = {"invoices": [owed.pk], "amount": "15.00", **DETAILS, "tender_type": "3"}
         preview = client.post(pay, {**form, "action": "preview"})
         confirm = client.post(pay, {**form, "action": "confirm", "preview": preview_token(preview)})
         paid = Payment.objects.filter(amount=Decimal("15.00")).get()

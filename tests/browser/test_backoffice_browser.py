@@ -2,7 +2,8 @@
 
 A finance user logs in through the admin login, reads the dashboard, filters the past-due list,
 records a payment against chosen invoices and sees the balances fall, then reverses it and sees
-them restored; and records a payment against a contact's billing items. Every step is checked on
+them restored; confirms a preview twice (a double click, the back button) and gets one payment;
+and records a payment against a contact's billing items. Every step is checked on
 the page and in the database, to the cent.
 """
 
@@ -205,7 +206,7 @@ def test_past_due_list_filters_by_account_and_bucket(page, ledger, screenshot_di
         assert "bucket=31-60" in href
 
 
-def test_record_a_payment_then_reverse_it(page, ledger):
+def test_record_a_payment_then_reverse_it(page, ledger, screenshot_dir):
     alpha, a_1_30, a_31_60 = ledger.alpha, ledger.a_1_30, ledger.a_31_60
     account_page = f"/backoffice/accounts/{alpha.pk}/"
     log_in(page, account_page)
@@ -222,6 +223,16 @@ def test_record_a_payment_then_reverse_it(page, ledger):
     page.check(f"input[name=invoices][value='{a_1_30.pk}']")
     page.check(f"input[name=invoices][value='{a_31_60.pk}']")
     page.fill("input[name=amount]", "300.00")
+    # What a real payment has: how and when it was paid, the partner's reference, notes.
+    date = page.locator("input[name=payment_date]")
+    assert date.input_value() == days_ago(0).isoformat()  # today unless the clerk says otherwise
+    date.fill(days_ago(-1).isoformat())  # the picker refuses a day after today
+    expect(page.locator("input[name=payment_date]:invalid")).to_have_count(1)
+    date.fill(days_ago(2).isoformat())
+    expect(page.locator("input[name=payment_date]:invalid")).to_have_count(0)
+    page.select_option("select[name=tender_type]", "3")
+    page.fill("input[name=reference]", "NB-2026-0042")
+    page.fill("textarea[name=notes]", "Cheque no. 004512.\nDeposited by the front desk.")
     page.click("button[name=action][value=preview]")
     settlement = page.locator("table#settlement tbody tr")
     expect(settlement).to_have_count(2)
@@ -230,6 +241,19 @@ def test_record_a_payment_then_reverse_it(page, ledger):
     assert "250.00" in first
     assert a_1_30.number in second
     assert "50.00" in second
+    details = page.locator("#payment-details")
+    shown = {
+        detail: details.locator(f"dd[data-detail={detail}]").inner_text()
+        for detail in ("amount", "tender_type", "payment_date", "reference", "notes")
+    }
+    assert shown == {
+        "amount": "300.00 USD",
+        "tender_type": "Card",
+        "payment_date": days_ago(2).isoformat(),
+        "reference": "NB-2026-0042",
+        "notes": "Cheque no. 004512.\nDeposited by the front desk.",  # its line break kept
+    }
+    page.screenshot(path=screenshot_dir / "account-pay-preview.png", full_page=True)
     assert Payment.objects.count() == payments_before  # a preview records nothing
 
     page.click("button[name=action][value=confirm]")
@@ -244,6 +268,12 @@ def test_record_a_payment_then_reverse_it(page, ledger):
     assert Payment.objects.count() == payments_before + 1
     assert (payment.amount, payment.currency) == (Decimal("300.00"), "USD")
     assert payment.recorded_by_user == ledger.user
+    assert (payment.tender_type_id, payment.payment_date, payment.reference, payment.notes) == (
+        3,
+        datetime.datetime.combine(days_ago(2), datetime.time(), datetime.UTC),
+        "NB-2026-0042",
+        "Cheque no. 004512.\nDeposited by the front desk.",
+    )
     assert dict(payment.allocations.values_list("invoice_id", "amount")) == {
         a_31_60.pk: Decimal("250.00"),
         a_1_30.pk: Decimal("50.00"),
@@ -252,7 +282,14 @@ def test_record_a_payment_then_reverse_it(page, ledger):
     a_31_60.refresh_from_db()
     assert (a_31_60.balance, a_31_60.status) == (Decimal("0.00"), InvoiceStatus.PAID)
     assert (a_1_30.balance, a_1_30.status) == (Decimal("70.00"), InvoiceStatus.OPEN)
-    expect(page.locator(f"table#payments tr[data-payment-id='{payment.pk}']")).to_be_visible()
+    row = page.locator(f"table#payments tr[data-payment-id='{payment.pk}']")
+    expect(row).to_be_visible()
+    expect(row.locator("td.tender-type")).to_have_text("Card")
+    expect(row.locator("td.payment-date")).to_have_text(days_ago(2).isoformat())
+    expect(row.locator(".reference")).to_have_text("NB-2026-0042")
+    notes = row.locator(".payment-notes").inner_text()
+    assert notes == "Cheque no. 004512.\nDeposited by the front desk."
+    page.screenshot(path=screenshot_dir / "account-after-payment.png", full_page=True)
 
     # Reverse it: both balances come back to the cent, the payment stays on the record.
     reverse_link = f"a.reverse-payment[href*='/payments/{payment.pk}/reverse/']"
@@ -287,6 +324,43 @@ def test_record_a_payment_then_reverse_it(page, ledger):
     assert a_31_60.status == InvoiceStatus.OPEN
 
 
+def test_a_double_click_or_the_back_button_records_one_payment(page, ledger, screenshot_dir):
+    alpha, a_1_30 = ledger.alpha, ledger.a_1_30
+    account_page = f"/backoffice/accounts/{alpha.pk}/"
+    log_in(page, f"{account_page}pay/")
+    page.check(f"input[name=invoices][value='{a_1_30.pk}']")
+    page.select_option("select[name=tender_type]", "3")
+    page.fill("input[name=amount]", "20.00")
+    page.click("button[name=action][value=preview]")
+    expect(page.locator("table#settlement tbody tr")).to_have_count(1)
+    payments_before = Payment.objects.count()
+
+    # A double click: the browser may send the form twice; one payment is recorded.
+    page.dblclick("button[name=action][value=confirm]")
+    expect(page).to_have_url(re.compile(rf"{account_page}(#payment-\d+)?$"))
+    expect(page.locator("ul.messagelist li").first).to_be_visible()
+    payment = Payment.objects.get(account=alpha, channel=Channel.STAFF)
+    assert Payment.objects.count() == payments_before + 1
+    already = (
+        f"Payment {payment.number} (20.00 USD) was already recorded from this preview: "
+        "nothing more was recorded."
+    )
+    # Which of the two answers the page shows depends on when the second click went out.
+    shown = set(page.locator("ul.messagelist li").all_inner_texts())
+    assert shown <= {f"Recorded payment {payment.number}: 20.00 USD.", already}
+
+    # Back to the preview (from the history), "Record payment" again: nothing more recorded.
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"{account_page}pay/$"))
+    page.click("button[name=action][value=confirm]")
+    expect(page).to_have_url(re.compile(rf"{account_page}#payment-{payment.pk}$"))
+    expect(page.locator("ul.messagelist li.warning")).to_have_text(already)
+    assert Payment.objects.count() == payments_before + 1
+    a_1_30.refresh_from_db()
+    assert a_1_30.balance == Decimal("100.00")
+    page.screenshot(path=screenshot_dir / "account-pay-again.png", full_page=True)
+
+
 def test_record_a_payment_against_a_contacts_billing_items(page, ledger):
     contact, fee, dues = ledger.contact, ledger.fee, ledger.dues
     log_in(page, f"/backoffice/contacts/{contact.pk}/")
@@ -302,7 +376,9 @@ def test_record_a_payment_against_a_contacts_billing_items(page, ledger):
     page.select_option("select[name=tender_type]", "3")
     page.fill(f"input[name=amount_{dues.pk}]", "30.00")
     page.fill("input[name=reference]", "POS-17")
+    page.fill("textarea[name=notes]", "Paid at the desk.")
     page.click("button[name=action][value=preview]")
+    expect(page.locator("#payment-details dd[data-detail=notes]")).to_have_text("Paid at the desk.")
     expect(page.locator("table#settlement")).to_contain_text("30.00")
     assert not Payment.objects.filter(contact=contact).exists()
 
@@ -317,6 +393,10 @@ def test_record_a_payment_against_a_contacts_billing_items(page, ledger):
         3,
         Channel.STAFF,
     )
+    assert (payment.reference, payment.notes) == ("POS-17", "Paid at the desk.")
+    row = page.locator(f"table#payments tr[data-payment-id='{payment.pk}']")
+    expect(row.locator(".reference")).to_have_text("POS-17")
+    expect(row.locator(".payment-notes")).to_have_text("Paid at the desk.")
     assert list(payment.allocations.values_list("billing_item_id", "amount")) == [
         (dues.pk, Decimal("30.00"))
     ]
