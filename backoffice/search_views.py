@@ -3,7 +3,9 @@
 Both read the primary, like the account and contact pages they link to.
 """
 
+from django import forms
 from django.core.paginator import Paginator
+from django.core.validators import RegexValidator
 from django.shortcuts import redirect
 from django.views import View
 
@@ -11,6 +13,46 @@ from .access import StaffPageMixin
 from .search import ACCOUNT_SORTS, DEFAULT_ACCOUNT_SORT, accounts_with_balances, search
 
 PAGE_SIZE = 50
+
+
+class FlagInput(forms.CheckboxInput):
+    """A checkbox that sends "1", as the dashboard's link does; "0" or nothing is unchecked."""
+
+    def __init__(self):
+        super().__init__(attrs={"value": "1"})
+
+    def value_from_datadict(self, data, files, name) -> bool:
+        return data.get(name, "") not in ("", "0", "false", "False")
+
+
+class AccountFilterForm(forms.Form):
+    """The accounts list's filters (the dashboard's "accounts with past-due balances" link sets
+    both, backoffice.links): `currency=EUR` and `past_due=1`."""
+
+    currency = forms.CharField(
+        required=False,
+        max_length=3,
+        validators=[RegexValidator(r"^[A-Za-z]{3}$", "Enter a currency code: three letters.")],
+        widget=forms.TextInput(attrs={"size": 4, "placeholder": "Any"}),
+    )
+    past_due = forms.BooleanField(required=False, label="Past due only", widget=FlagInput)
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].upper()
+
+    def filter(self, accounts):
+        """`accounts` filtered; none while a filter is invalid (its error shows beside it)."""
+        if not self.is_valid():
+            return accounts.none()
+        if currency := self.cleaned_data["currency"]:
+            accounts = accounts.filter(currency=currency)
+        if self.cleaned_data["past_due"]:  # what the dashboard counts (invoices.balances)
+            accounts = accounts.filter(past_due__gt=0)
+        return accounts
+
+    @property
+    def filtering(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())
 
 
 def _next_sorts(sort: str) -> dict[str, str]:
@@ -28,9 +70,12 @@ class AccountListView(StaffPageMixin, View):
     def get(self, request):
         sort = request.GET.get("sort", DEFAULT_ACCOUNT_SORT)
         sort = sort if sort in ACCOUNT_SORTS else DEFAULT_ACCOUNT_SORT
-        page = Paginator(accounts_with_balances(sort), PAGE_SIZE).get_page(request.GET.get("page"))
+        filters = AccountFilterForm(request.GET)
+        accounts = filters.filter(accounts_with_balances(sort))
+        page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
         return self.render(
             "backoffice/accounts.html",
+            filters=filters,
             sort=sort,
             next_sorts=_next_sorts(sort),
             page=page,

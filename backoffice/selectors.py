@@ -12,9 +12,10 @@ from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
+from invoices import due
 from invoices.balances import AccountBalances, account_balances
 from invoices.due import overdue_q
-from invoices.models import BillingItem, Invoice
+from invoices.models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
 from invoices.selectors import (
     PastDueSummary,
     account_invoices,
@@ -140,3 +141,45 @@ def contact_overview(contact: Contact) -> ContactOverview:
 def payment_with_allocations(payment_id: int) -> Payment | None:
     """One payment with its account, reversal and allocations, or None."""
     return with_allocations(Payment.objects.filter(pk=payment_id)).select_related("account").first()
+
+
+@dataclass(frozen=True)
+class InvoiceOverview:
+    invoice: Invoice  # with its account
+    items: list[InvoiceItem]
+    allocations: list[PaymentAllocation]  # with their payment and its reversal, oldest first
+
+    @property
+    def is_void(self) -> bool:
+        return self.invoice.status == InvoiceStatus.VOID
+
+    @property
+    def days_late(self) -> int | None:
+        """Days past due today, for an open invoice only (a paid or void one is not late)."""
+        if self.invoice.status != InvoiceStatus.OPEN:
+            return None
+        return due.days_late(self.invoice.due_date)
+
+
+def invoice_overview(invoice: Invoice) -> InvoiceOverview:
+    """The invoice page: its items and the allocations that paid it. Two queries."""
+    allocations = (
+        PaymentAllocation.objects.filter(invoice=invoice)
+        .select_related("payment__reversal", "payment__tender_type")
+        .order_by("payment__payment_date", "pk")
+    )
+    return InvoiceOverview(
+        invoice=invoice,
+        items=list(InvoiceItem.objects.filter(invoice=invoice).order_by("pk")),
+        allocations=list(allocations),
+    )
+
+
+def payment_overview(payment_id: int) -> Payment | None:
+    """The payment page: one payment with its account, contact, tender type, recorder, reversal
+    (and who recorded it) and allocations (and their targets), or None. Two queries."""
+    return (
+        with_allocations(Payment.objects.filter(pk=payment_id))
+        .select_related("account", "reversal__recorded_by_user", "reversal__recorded_by_credential")
+        .first()
+    )

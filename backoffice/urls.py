@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import contact_list, exports, payment_views, search_views, views
+from . import contact_list, detail_views, exports, payment_views, search_views, views
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("accounts/<int:pk>/pay/", payment_views.AccountPayView.as_view(), name="account-pay"),
     path("contacts/<int:pk>/", views.ContactView.as_view(), name="contact"),
     path("contacts/<int:pk>/pay/", payment_views.ContactPayView.as_view(), name="contact-pay"),
+    path("invoices/<int:pk>/", detail_views.InvoiceView.as_view(), name="invoice"),
+    path("invoices/<int:pk>/pdf", detail_views.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("payments/<int:pk>/", detail_views.PaymentView.as_view(), name="payment"),
     path(
         "payments/<int:pk>/reverse/",
         payment_views.PaymentReverseView.as_view(),

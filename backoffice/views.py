@@ -13,6 +13,7 @@ from django.views import View
 from billing_site.db_router import pinned, replica_reads
 from billing_site.replica import figures_freshness
 from contacts.models import Account, Contact
+from invoices.due import today
 from payments.receivables import receivables_on
 
 from .access import StaffPageMixin
@@ -37,6 +38,7 @@ class DashboardView(StaffPageMixin, View):
             as_of=as_of,
             freshness=figures_freshness() if as_of else None,
             receivables=receivables,
+            showing_today=as_of == today(),  # the accounts list's balances are today's
             bucket_labels=BUCKET_LABELS,
             chart=ageing_chart(receivables),
         )

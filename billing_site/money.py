@@ -96,3 +96,12 @@ def format_amount(amount: Decimal) -> str:
     if two_places != amount:
         raise ValueError(f"{amount!r} has more than two decimal places.")
     return f"{two_places:f}"
+
+
+def display_amount(amount: Decimal) -> str:
+    """An amount for reading, as the back office and the admin show it: "1,234,567.80".
+
+    Like `format_amount`, never rounds: an amount of more than two places is refused.
+    """
+    format_amount(amount)
+    return f"{amount:,.2f}"

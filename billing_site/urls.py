@@ -19,6 +19,9 @@ admin.site.site_header = "Billing back office"
 admin.site.site_title = "Billing back office"
 admin.site.index_title = "Accounts, invoices and payments"
 admin.site.site_url = "/backoffice/"  # "View site" opens the finance back office
+# No navigation sidebar (Home lists the same models): its 300 pixels are the room that a
+# changelist's amounts need beside its filters on a 1366-pixel screen.
+admin.site.enable_nav_sidebar = False
 
 
 def healthz(request):

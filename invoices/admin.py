@@ -11,6 +11,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from billing_site.admin_helpers import (
     ChangedFieldsOnlyMixin,
+    ReadableColumnsMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
     YesNoFilter,
@@ -37,8 +38,9 @@ admin.site.unregister(Account)
 
 
 @admin.register(Account)
-class AccountAdmin(contacts_admin.AccountAdmin):
+class AccountAdmin(ReadableColumnsMixin, contacts_admin.AccountAdmin):
     list_display = [*contacts_admin.AccountAdmin.list_display, "balance", "past_due"]
+    money_columns = {"balance": None, "past_due": None}  # beside the currency column
 
     def get_queryset(self, request):
         return with_balances(super().get_queryset(request))
@@ -92,7 +94,7 @@ class InvoiceItemInline(ReadOnlyInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
+class InvoiceAdmin(ReadableColumnsMixin, ChangedFieldsOnlyMixin, admin.ModelAdmin):
     form = InvoiceForm
     list_display = [
         "number",
@@ -104,6 +106,8 @@ class InvoiceAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
         "status",
         "days_late",
     ]
+    money_columns = {"amount": "account.currency", "balance": "account.currency"}
+    date_columns = ("issue_date", "due_date")
     list_select_related = ["account"]
     list_filter = ["status", PastDueFilter, "account"]
     search_fields = ["number", "account__name", "account__number"]
@@ -192,7 +196,7 @@ class SettledFilter(YesNoFilter):
 
 
 @admin.register(BillingItem)
-class BillingItemAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
+class BillingItemAdmin(ReadableColumnsMixin, ChangedFieldsOnlyMixin, admin.ModelAdmin):
     form = BillingItemForm
     list_display = [
         "id",
@@ -203,7 +207,12 @@ class BillingItemAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
         "balance",
         "settled",
     ]
-    list_select_related = ["contact"]
+    money_columns = {
+        "total_amount": "contact.account.currency",
+        "balance": "contact.account.currency",
+    }
+    date_columns = ("due_date",)
+    list_select_related = ["contact__account"]
     list_filter = [SettledFilter, "due_date"]
     search_fields = ["id__exact", "description", "contact__first_name", "contact__last_name"]
     fields = ["contact", "description", "due_date", "total_amount", "balance", "created_at"]

@@ -1,8 +1,14 @@
-"""An invoice as a PDF document (reportlab): number, dates, items and amounts."""
+"""An invoice as a PDF document (reportlab): number, dates, items and amounts.
+
+One document for everyone who may read it: the DocuSign API serves it to partners (`Accept:
+application/pdf`) and the back office to staff (/backoffice/invoices/<id>/pdf), both through
+`pdf_response`.
+"""
 
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from django.http import HttpResponse
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -11,18 +17,20 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from billing_site.money import format_amount
 
-from .models import Invoice
+from .models import Invoice, InvoiceStatus
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
     """Render `invoice` (with `items` and `account` loaded) to PDF bytes."""
     styles = getSampleStyleSheet()
     currency = invoice.account.currency
+    void = invoice.status == InvoiceStatus.VOID  # staff may open one; the API never serves it
+    title = f"Invoice {invoice.number}" + (" (void)" if void else "")
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        title=f"Invoice {invoice.number}",
+        title=title,
         author="Billing back office",
         leftMargin=18 * mm,
         rightMargin=18 * mm,
@@ -54,7 +62,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     totals = Table(
         [
             ["Amount", f"{format_amount(invoice.amount)} {currency}"],
-            ["Balance due", f"{format_amount(invoice.balance)} {currency}"],
+            [
+                "Balance due",
+                "Void: nothing is due" if void else f"{format_amount(invoice.balance)} {currency}",
+            ],
         ],
         colWidths=[40 * mm, 40 * mm],
         hAlign="RIGHT",
@@ -62,7 +73,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     totals.setStyle(TableStyle([("ALIGN", (1, 0), (1, -1), "RIGHT")]))
     document.build(
         [
-            Paragraph(escape(f"Invoice {invoice.number}"), styles["Title"]),
+            Paragraph(escape(title), styles["Title"]),
             Paragraph(
                 escape(f"{invoice.account.name} (account {invoice.account.number})"),
                 styles["Normal"],
@@ -78,3 +89,12 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         ]
     )
     return buffer.getvalue()
+
+
+def pdf_response(invoice: Invoice) -> HttpResponse:
+    """`invoice` (with `items` and `account` loaded) as an inline PDF answer."""
+    return HttpResponse(
+        invoice_pdf(invoice),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="invoice-{invoice.pk}.pdf"'},
+    )

@@ -16,7 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from billing_site.admin_helpers import ReadOnlyAdmin, ReadOnlyInline, YesNoFilter
+from billing_site.admin_helpers import (
+    ReadableColumnsMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    YesNoFilter,
+)
 from invoices import admin as invoices_admin
 from invoices.models import BillingItem, Invoice
 
@@ -128,20 +133,21 @@ class ReverseForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ReadableColumnsMixin, ReadOnlyAdmin):
+    # The currency is shown with the amount; when it was recorded and through which channel, on
+    # the payment's page (and as a filter).
     list_display = [
         "number",
         "account",
         "contact",
         "amount",
-        "currency",
         "payment_date",
-        "processed_at",
         "tender_type",
-        "channel",
         "recorded_by",
         "reversed",
     ]
+    money_columns = {"amount": "currency"}
+    date_columns = ("payment_date",)
     list_select_related = ["account", "contact", "tender_type", *RECORDERS]
     list_filter = ["channel", "tender_type", ReversedFilter, "account"]
     search_fields = ["reference", "account__name", "account__number"]
@@ -225,8 +231,9 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PaymentAllocation)
-class PaymentAllocationAdmin(ReadOnlyAdmin):
+class PaymentAllocationAdmin(ReadableColumnsMixin, ReadOnlyAdmin):
     list_display = ["payment", "invoice", "billing_item", "amount"]
+    money_columns = {"amount": "payment.currency"}
     search_fields = ["reference", "invoice__number", "billing_item__description"]
     fields = [
         "payment",
@@ -253,8 +260,10 @@ class ReversalAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WriteDown)
-class WriteDownAdmin(ReadOnlyAdmin):
+class WriteDownAdmin(ReadableColumnsMixin, ReadOnlyAdmin):
     """Write-downs are recorded through payments.services.billing_items_write_down only."""
+
+    money_columns = {"amount": "account.currency"}
 
     list_display = [
         "billing_item",
@@ -265,7 +274,7 @@ class WriteDownAdmin(ReadOnlyAdmin):
         "recorded_by",
         "recorded_at",
     ]
-    list_select_related = ["billing_item", *RECORDERS]
+    list_select_related = ["billing_item", "account", *RECORDERS]
     list_filter = ["channel", "write_down_date"]
     search_fields = [
         "reason",

@@ -405,7 +405,7 @@ def test_account_list_shows_what_invoices_and_billing_items_owe_and_what_is_past
         account: (Decimal("149.75"), Decimal("107.50")),
         other: (Decimal("0.00"), Decimal("0.00")),
     }
-    assert response.context["cl"].list_display[-2:] == ["balance", "past_due"]
+    assert response.context["cl"].model_admin.list_display[-2:] == ["balance", "past_due"]
 
 
 # Billing items.

@@ -29,6 +29,12 @@ def client(client):
     return client
 
 
+def allocation_of(item) -> tuple[str, str, str]:
+    """An allocation of the payments table: what it paid, the link to it, and how much."""
+    link = item.find("a")
+    return link.text(), link.attrs["href"], item.find("span", class_="num").text()
+
+
 def test_account_page(client):
     account = AccountFactory(currency="EUR", name="Contoso")
     old = InvoiceFactory(
@@ -56,7 +62,10 @@ def test_account_page(client):
     assert page.row_ids("payments", "data-payment-id") == [second.pk, first.pk]
     standing = page.by_id("payments").find("tr", data_payment_id=second.pk)
     allocations = standing.find("ul", class_="allocations").find_all("li")
-    assert [item.text() for item in allocations] == ["Invoice E-1: 200.00", "Invoice E-2: 10.00"]
+    assert [allocation_of(item) for item in allocations] == [
+        ("Invoice E-1", f"/backoffice/invoices/{old.pk}/", "200.00"),
+        ("Invoice E-2", f"/backoffice/invoices/{late.pk}/", "10.00"),
+    ]
     assert standing.find("a", class_="reverse-payment").attrs["href"] == (
         f"/backoffice/payments/{second.pk}/reverse/"
     )
@@ -102,10 +111,16 @@ def test_contact_page(client):
     assert balances == {settled.pk: "0.00", fee.pk: "50.00", dues.pk: "30.00"}
     assert page.row_ids("payments", "data-payment-id") == [paid.payment.pk]
     allocations = page.by_id("payments").find("ul", class_="allocations")
-    assert [item.text() for item in allocations.find_all("li")] == [
-        f"#{fee.pk} {fee.description}: 25.00",
-        f"#{settled.pk} {settled.description}: 9.00",
+    contact_page = f"/backoffice/contacts/{contact.pk}/"
+    assert [allocation_of(item) for item in allocations.find_all("li")] == [
+        (f"#{fee.pk} {fee.description}", f"{contact_page}#billing-item-{fee.pk}", "25.00"),
+        (
+            f"#{settled.pk} {settled.description}",
+            f"{contact_page}#billing-item-{settled.pk}",
+            "9.00",
+        ),
     ]
+    assert page.by_id(f"billing-item-{fee.pk}").attrs["data-billing-id"] == str(fee.pk)
     write_downs = page.by_id("write-downs")
     assert write_downs.find("td", class_="reason").text() == "Goodwill"
     assert write_downs.find("tr", data_billing_id=fee.pk).find("td", class_="amount").text() == (

@@ -175,17 +175,27 @@ def test_each_result_links_to_its_page(staff):
     assert account_link.attrs["href"] == account_url
     contact_links = page.find("li", data_contact_id=contact.pk).find_all("a")
     assert [a.attrs["href"] for a in contact_links] == [contact_url, account_url]
+    # An invoice and a payment open their own pages; then come their contact's and account's.
+    invoice_url = reverse("backoffice:invoice", args=[invoice.pk])
     invoice_links = by_reference.find("li", data_invoice_id=invoice.pk).find_all("a")
-    assert invoice_links[0].attrs["href"] == f"{account_url}#invoice-{invoice.pk}"
-    payment_link = by_reference.find("li", data_payment_id=account_payment.pk).find_all("a")[0]
-    assert payment_link.attrs["href"] == f"{account_url}#payment-{account_payment.pk}"
-    payment_link = by_reference.find("li", data_payment_id=contact_payment.pk).find_all("a")[0]
-    assert payment_link.attrs["href"] == f"{contact_url}#payment-{contact_payment.pk}"
-    # The anchors exist on the pages linked to.
-    account_page = page_of(staff.get(account_url))
-    assert account_page.by_id(f"invoice-{invoice.pk}").attrs["data-invoice-id"] == str(invoice.pk)
-    assert account_page.by_id(f"payment-{account_payment.pk}")
-    assert page_of(staff.get(contact_url)).by_id(f"payment-{contact_payment.pk}")
+    assert [a.attrs["href"] for a in invoice_links] == [invoice_url, account_url]
+    account_payment_url = reverse("backoffice:payment", args=[account_payment.pk])
+    payment_links = by_reference.find("li", data_payment_id=account_payment.pk).find_all("a")
+    assert [a.attrs["href"] for a in payment_links] == [account_payment_url, account_url]
+    contact_payment_url = reverse("backoffice:payment", args=[contact_payment.pk])
+    payment_links = by_reference.find("li", data_payment_id=contact_payment.pk).find_all("a")
+    assert [a.attrs["href"] for a in payment_links] == [
+        contact_payment_url,
+        contact_url,
+        account_url,
+    ]
+    # The pages linked to are the invoice's and the payments'.
+    assert page_of(staff.get(invoice_url)).by_id("invoice-number").text() == "ZETA-1"
+    for payment, url in [
+        (account_payment, account_payment_url),
+        (contact_payment, contact_payment_url),
+    ]:
+        assert page_of(staff.get(url)).by_id("payment-number").text() == payment.number
 
 
 def test_nothing_found(staff):

@@ -9,7 +9,7 @@ import datetime
 
 from django import template
 
-from billing_site.money import format_amount
+from billing_site.money import display_amount, format_amount
 from invoices import due
 
 register = template.Library()
@@ -18,10 +18,7 @@ register = template.Library()
 @register.filter
 def amount(value) -> str:
     """An amount for reading: "1,234,567.80" (the currency is shown beside it)."""
-    if value is None:
-        return ""
-    format_amount(value)  # refuses an amount of more than two places, never rounds it
-    return f"{value:,.2f}"
+    return "" if value is None else display_amount(value)  # refuses more than two places
 
 
 @register.filter

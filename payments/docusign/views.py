@@ -4,7 +4,6 @@ The same viewsets serve both mounts; `SeedMount` only swaps the envelope, the er
 extra `id` / `created_at` of a new payment.
 """
 
-from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -27,7 +26,7 @@ from contacts.authentication import (
 from contacts.permissions import HasAccountPrivilege
 from contacts.roles import Privilege
 from invoices.models import Invoice
-from invoices.pdf import invoice_pdf
+from invoices.pdf import pdf_response
 from invoices.selectors import account_invoices, past_due_summary
 
 from ..actors import Actor, Channel
@@ -178,11 +177,7 @@ class BillingInvoiceViewSet(AccountBillingViewSet):
                 404, "INVOICE_NOT_FOUND", f"Invoice {pk!r} was not found in this account."
             )
         if isinstance(request.accepted_renderer, PDFRenderer):
-            return HttpResponse(
-                invoice_pdf(invoice),
-                content_type="application/pdf",
-                headers={"Content-Disposition": f'inline; filename="invoice-{invoice.pk}.pdf"'},
-            )
+            return pdf_response(invoice)
         return Response(self.get_serializer(invoice).data)
 
 
