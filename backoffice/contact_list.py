@@ -16,6 +16,7 @@ from invoices.due import overdue_q
 from invoices.models import BillingItem
 
 from .access import StaffPageMixin
+from .search_views import next_sorts
 
 PAGE_SIZE = 50
 
@@ -52,16 +53,6 @@ def contacts_with_balances(sort: str = DEFAULT_SORT, query: str = "") -> QuerySe
     return contacts.order_by(*CONTACT_SORTS.get(sort, CONTACT_SORTS[DEFAULT_SORT]))
 
 
-def next_sorts(sort: str) -> dict[str, str]:
-    """Each column's link: the other direction if it is the sorted one, else its first."""
-    return {
-        column: (sort[1:] if sort.startswith("-") else f"-{sort}")
-        if sort.lstrip("-") == column
-        else first
-        for column, first in FIRST_DIRECTION.items()
-    }
-
-
 class ContactListView(StaffPageMixin, View):
     def get(self, request):
         sort = request.GET.get("sort", DEFAULT_SORT)
@@ -73,7 +64,7 @@ class ContactListView(StaffPageMixin, View):
             "backoffice/contacts.html",
             sort=sort,
             query=query.strip(),
-            next_sorts=next_sorts(sort),
+            next_sorts=next_sorts(sort, FIRST_DIRECTION),
             page=page,
             page_range=page.paginator.get_elided_page_range(page.number),
         )

@@ -55,9 +55,12 @@ class AccountFilterForm(forms.Form):
         return self.is_valid() and any(self.cleaned_data.values())
 
 
-def _next_sorts(sort: str) -> dict[str, str]:
-    """Each column's link: the other direction if it is the sorted one; balance largest first."""
-    firsts = {"number": "number", "name": "name", "balance": "-balance"}
+ACCOUNT_FIRST_SORTS = {"number": "number", "name": "name", "balance": "-balance"}
+
+
+def next_sorts(sort: str, firsts: dict[str, str]) -> dict[str, str]:
+    """Each column's link: the other direction if it is the sorted one, else its first sort
+    (`firsts`: column -> sort, e.g. balance largest first)."""
     return {
         column: (sort[1:] if sort.startswith("-") else f"-{sort}")
         if sort.lstrip("-") == column
@@ -77,7 +80,7 @@ class AccountListView(StaffPageMixin, View):
             "backoffice/accounts.html",
             filters=filters,
             sort=sort,
-            next_sorts=_next_sorts(sort),
+            next_sorts=next_sorts(sort, ACCOUNT_FIRST_SORTS),
             page=page,
             page_range=page.paginator.get_elided_page_range(page.number),
         )
