@@ -1,19 +1,16 @@
 """The contacts list: every contact with what its billing items owe today, of which past due.
 
 One query for the page and one for the count, whatever the number of rows: the figures are
-correlated subqueries (invoices.balances.per_row), as on the accounts list.
+correlated subqueries (invoices.balances.with_item_balances), as on the accounts list.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Concat, Lower
 from django.views import View
 
-from billing_site.money import MoneyField
 from contacts.models import Contact
-from invoices.balances import per_row
-from invoices.due import overdue_q
-from invoices.models import BillingItem
+from invoices.balances import with_item_balances
 
 from .access import StaffPageMixin
 from .search_views import next_sorts
@@ -37,13 +34,7 @@ def contacts_with_balances(sort: str = DEFAULT_SORT, query: str = "") -> QuerySe
     """Contacts whose name or email contains `query` (all if blank), with `owed` (what their
     billing items owe), `past_due` (of which due before today) and `outstanding` (how many items
     owe anything), sorted by `CONTACT_SORTS[sort]` (the default if unknown)."""
-    money = MoneyField()
-    owing = BillingItem.objects.filter(balance__gt=0)
-    contacts = Contact.objects.select_related("account").annotate(
-        owed=per_row(owing, "contact", Sum("balance"), money),
-        past_due=per_row(owing.filter(overdue_q()), "contact", Sum("balance"), money),
-        outstanding=per_row(owing, "contact", Count("pk"), IntegerField()),
-    )
+    contacts = with_item_balances(Contact.objects.select_related("account"))
     query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if query:
         full_name = Concat(F("first_name"), Value(" "), F("last_name"))

@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Concat, Lower
 
 from contacts.models import Account, Contact
-from invoices.balances import per_account, with_balances
+from invoices.balances import per_account, with_balances, with_item_balances
 from invoices.models import Invoice
 from payments.models import Payment, PaymentAllocation
 
@@ -111,7 +111,7 @@ def search(query: str) -> SearchResults:
         account_q |= Q(guid=guid)
         contact_q |= Q(guid=guid)
 
-    contacts = (
+    contacts = with_item_balances(
         Contact.objects.annotate(full_name=Concat("first_name", Value(" "), "last_name"))
         .filter(contact_q)
         .select_related("account")
@@ -132,7 +132,7 @@ def search(query: str) -> SearchResults:
     )
     return SearchResults(
         query=query,
-        accounts=_first(Account.objects.filter(account_q).order_by("number")),
+        accounts=_first(with_balances(Account.objects.filter(account_q)).order_by("number")),
         contacts=_first(contacts),
         invoices=_first(invoices),
         payments=_first(payments),

@@ -9,11 +9,11 @@ due before today. DocuSign's `billing_invoices_past_due` reports the invoices' p
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
-from contacts.models import Account
+from contacts.models import Account, Contact
 
 from .due import overdue_q, owed_q
 from .models import BillingItem, Invoice
@@ -60,6 +60,18 @@ def with_balances(accounts: QuerySet[Account]) -> QuerySet[Account]:
     return accounts.annotate(**figures).annotate(
         owed=F("invoices_owed") + F("items_owed"),
         past_due=F("invoices_past_due") + F("items_past_due"),
+    )
+
+
+def with_item_balances(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """`contacts` annotated with what their billing items owe today (`owed`), of which past due
+    (`past_due`), and how many items owe anything (`outstanding`): one subquery each."""
+    money = MoneyField()
+    owing = BillingItem.objects.filter(balance__gt=0)
+    return contacts.annotate(
+        owed=per_row(owing, "contact", Sum("balance"), money),
+        past_due=per_row(owing.filter(overdue_q()), "contact", Sum("balance"), money),
+        outstanding=per_row(owing, "contact", Count("pk"), IntegerField()),
     )
 
 

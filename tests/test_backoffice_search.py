@@ -198,6 +198,21 @@ def test_each_result_links_to_its_page(staff):
         assert page_of(staff.get(url)).by_id("payment-number").text() == payment.number
 
 
+def test_accounts_and_contacts_found_show_their_balances(staff):
+    gym = AccountFactory(name="Balance Gym", currency="USD")
+    InvoiceFactory(account=gym, amount=Decimal("1500.00"), due_date=days_ago(4))
+    InvoiceFactory(account=gym, amount=Decimal("20.00"), due_date=days_ago(-4))
+    member = ContactFactory(account=gym, first_name="Balance", last_name="Member")
+    BillingItemFactory(contact=member, total_amount=Decimal("7.25"), due_date=days_ago(-1))
+
+    page = page_of(staff.get(SEARCH, {"q": "balance"}))
+
+    account = page.by_id("found-accounts").find("li", data_account_id=gym.pk)
+    assert account.find(class_="balances").text() == "balance 1,527.25, past due 1,500.00 USD"
+    contact = page.by_id("found-contacts").find("li", data_contact_id=member.pk)
+    assert contact.find(class_="balances").text() == "billing items owe 7.25, past due 0.00 USD"
+
+
 def test_nothing_found(staff):
     AccountFactory(name="Acme Gym")
 
