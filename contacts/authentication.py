@@ -61,10 +61,11 @@ class BearerCredentialAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The API key is not valid or has been revoked.")
         note_credential(credential)  # the audit trail's actor for this request
         now = timezone.now()
-        ApiCredential.objects.filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
-            pk=credential.pk,
-        ).update(last_used_at=now)
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        if credential.last_used_at is None or credential.last_used_at < now - LAST_USED_RESOLUTION:
+            # At most once a minute per credential (the condition again, for concurrent
+            # requests): most requests write nothing.
+            ApiCredential.objects.filter(stale, pk=credential.pk).update(last_used_at=now)
         return PartnerPrincipal(credential), credential
 
     def authenticate_header(self, request) -> str:

@@ -1,6 +1,7 @@
 import uuid
 
-from django.db.models import Q
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from .credentials import secret_digest
@@ -25,19 +26,32 @@ def active_credential_for_secret(secret: str) -> ApiCredential | None:
     """The credential that `secret` authenticates, or None: unrevoked, not expired, and `secret`
     is its current secret or its previous one within the grace period of the last rotation.
 
-    One query; both digests are unique (indexed) columns.
+    One query, with the roles the credential holds (`credential.grants`: account id -> roles),
+    so that no permission check of the request asks again; both digests are unique (indexed)
+    columns.
     """
     digest, now = secret_digest(secret), timezone.now()
-    return (
+    credential = (
         ApiCredential.objects.filter(
             Q(secret_hash=digest)
             | Q(previous_secret_hash=digest, previous_secret_expires_at__gt=now),
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
             revoked_at__isnull=True,
         )
+        .annotate(
+            grant_accounts=ArrayAgg("account_roles__account_id", default=Value([])),
+            grant_roles=ArrayAgg("account_roles__role", default=Value([])),
+        )
         .order_by()
         .first()
     )
+    if credential is not None:
+        grants: dict[int, set[str]] = {}
+        for account_id, role in zip(credential.grant_accounts, credential.grant_roles, strict=True):
+            if account_id is not None:
+                grants.setdefault(account_id, set()).add(role)
+        credential.grants = {account: frozenset(roles) for account, roles in grants.items()}
+    return credential
 
 
 def has_privilege(*, account_id: int, privilege: str, user=None, credential=None) -> bool:
@@ -56,6 +70,8 @@ def roles_on_account(*, account_id: int, user=None, credential=None) -> frozense
         return frozenset(Role.values)
     if user is None and credential is None:
         return frozenset()
+    if user is None and hasattr(credential, "grants"):  # read with the credential
+        return credential.grants.get(account_id, frozenset())
     grantee = Q(user=user) if user is not None else Q(credential=credential)
     roles = AccountRole.objects.filter(grantee, account_id=account_id).values_list(
         "role", flat=True
@@ -69,6 +85,9 @@ def has_privilege_anywhere(*, privilege: str, user=None, credential=None) -> boo
         return True
     if user is None and credential is None:
         return False
+    if user is None and hasattr(credential, "grants"):  # read with the credential
+        wanted = roles_with(privilege)
+        return any(not roles.isdisjoint(wanted) for roles in credential.grants.values())
     grantee = Q(user=user) if user is not None else Q(credential=credential)
     return AccountRole.objects.filter(grantee, role__in=roles_with(privilege)).exists()
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from rest_framework.response import Response
 
 from billing_site.api.renderers import dumps_exact, loads_exact
@@ -61,6 +61,34 @@ def _valid_key(key: str) -> str:
     return key
 
 
+def _claim(record: IdempotencyRecord) -> IdempotencyRecord:
+    """`record` inserted, or, when its key was used before, the earlier record, locked.
+
+    `INSERT ... ON CONFLICT DO NOTHING RETURNING id`: a new key costs one statement (the new row
+    is this transaction's until it commits, so a concurrent request with the key waits on the
+    unique index); a key seen before costs one more, the locking read of its record.
+    """
+    fields = [field for field in record._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    values = [
+        field.get_db_prep_save(getattr(record, field.attname), connection) for field in fields
+    ]
+    table = connection.ops.quote_name(record._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608 - names from the model
+            "ON CONFLICT DO NOTHING RETURNING id",
+            values,
+        )
+        inserted = cursor.fetchone()
+    if inserted is not None:
+        record.pk = inserted[0]
+        record._state.adding = False
+        return record
+    owner = {"credential_id": record.credential_id, "user_id": record.user_id}
+    return IdempotencyRecord.objects.select_for_update().get(key=record.key, **owner)
+
+
 def respond_once(view, request, handle: Callable[[], Response]) -> Response:
     """Run `handle` once per idempotency key and replay its response for retries.
 
@@ -73,10 +101,7 @@ def respond_once(view, request, handle: Callable[[], Response]) -> Response:
     owner = request_grantee(request)
     fingerprint = _fingerprint(request)
     with transaction.atomic():
-        IdempotencyRecord.objects.bulk_create(
-            [IdempotencyRecord(key=key, fingerprint=fingerprint, **owner)], ignore_conflicts=True
-        )
-        record = IdempotencyRecord.objects.select_for_update().get(key=key, **owner)
+        record = _claim(IdempotencyRecord(key=key, fingerprint=fingerprint, **owner))
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused(key)
         if record.status_code is not None:
