@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from rest_framework.response import Response
 
 from billing_site.api.renderers import dumps_exact, loads_exact
@@ -92,8 +92,11 @@ def _claim(record: IdempotencyRecord) -> IdempotencyRecord:
 def respond_once(view, request, handle: Callable[[], Response]) -> Response:
     """Run `handle` once per idempotency key and replay its response for retries.
 
-    `handle` runs in a savepoint; an exception it raises becomes the view's error response (and is
-    stored like any other), so a refused request is refused again, identically, on retry.
+    An exception `handle` raises becomes the view's error response (and is stored like any
+    other), so a refused request is refused again, identically, on retry. `handle` needs no
+    savepoint of its own: it writes only through the money services, each atomic on its own (a
+    savepoint here), so a refusal leaves nothing of it behind; a database error leaves the
+    transaction unusable, and is answered without being stored (the key stays free), like a 5xx.
     """
     if HEADER.lower() not in {name.lower() for name in request.headers}:
         return handle()
@@ -109,10 +112,12 @@ def respond_once(view, request, handle: Callable[[], Response]) -> Response:
             response["Idempotent-Replayed"] = "true"
             return response
         try:
-            with transaction.atomic():
-                response = handle()
+            response = handle()
         except Exception as exc:  # rendered by the view's own exception handler
             response = view.handle_exception(exc)
+            if isinstance(exc, DatabaseError):
+                transaction.set_rollback(True)
+                return response
         if response.status_code >= 500:
             transaction.set_rollback(True)
             return response
