@@ -90,19 +90,21 @@ def create_database(db: dict) -> None:
 # The data: accounts, invoices over the last 200 days and the next 30, payments and reversals.
 
 
-def build(today: datetime.date) -> None:
+CHUNK = 50_000  # invoices built, with their payments, per round trip of bulk inserts
+
+
+def build(today: datetime.date, total: int) -> None:
+    """`total` invoices over `ACCOUNTS` accounts, built and inserted a chunk at a time (memory
+    stays that of one chunk), with a progress line on stderr."""
     from django.db import connection, transaction
-    from django.utils import timezone
 
     from contacts.models import Account
-    from invoices.models import Invoice, InvoiceStatus
-    from payments.actors import Channel
+    from invoices.models import Invoice
     from payments.models import Payment, PaymentAllocation, Reversal
 
     rng = random.Random(2024)
     started = time.perf_counter()
-    now = timezone.now()
-    cent = Decimal("0.01")
+    counts = {"payments": 0, "reversed": 0}
     with transaction.atomic():
         with connection.cursor() as cursor:
             tables = [
@@ -122,100 +124,123 @@ def build(today: datetime.date) -> None:
             ),
             batch_size=BATCH,
         )
-
-        invoices, paid = [], []
-        for n in range(INVOICES):
-            account = accounts[n % ACCOUNTS]
-            due = today + datetime.timedelta(days=rng.randint(-200, 30))
-            amount = Decimal(rng.randint(1_000, 500_000)) * cent
-            invoice = Invoice(
-                account=account,
-                number=f"B-{n:06d}",
-                issue_date=due - datetime.timedelta(days=30),
-                due_date=due,
-                amount=amount,
-                balance=amount,
-                status=InvoiceStatus.VOID if rng.random() < VOID_SHARE else InvoiceStatus.OPEN,
-            )
-            invoices.append(invoice)
-            if invoice.status == InvoiceStatus.OPEN and rng.random() < PAID_SHARE:
-                paid.append(invoice)
-
-        payments, reversed_ = [], set()
-        for invoice in paid:
-            full = rng.random() < 0.5
-            share = 1 if full else Decimal(rng.randint(10, 90)) / 100
-            applied = max((invoice.amount * share).quantize(cent), cent)
-            days = (today - invoice.issue_date).days
-            dated = datetime.datetime.combine(
-                invoice.issue_date + datetime.timedelta(days=rng.randint(0, max(days, 0))),
-                datetime.time(rng.randint(0, 23), rng.randint(0, 59)),
-                datetime.UTC,
-            )
-            dated = min(dated, now)
-            payment = Payment(
-                account=invoice.account,
-                amount=applied,
-                currency=invoice.account.currency,
-                payment_date=dated,
-                processed_at=dated,
-                channel=Channel.SYSTEM,
-            )
-            payments.append((payment, invoice))
-            if rng.random() < REVERSED_SHARE:
-                reversed_.add(id(payment))
-            else:
-                invoice.balance -= applied
-                if invoice.balance == 0:
-                    invoice.status = InvoiceStatus.PAID
-
-        Invoice.objects.bulk_create(invoices, batch_size=BATCH)
-        Payment.objects.bulk_create((payment for payment, _ in payments), batch_size=BATCH)
-        PaymentAllocation.objects.bulk_create(
-            (
-                PaymentAllocation(
-                    account=payment.account,
-                    payment=payment,
-                    invoice=invoice,
-                    amount=payment.amount,
-                )
-                for payment, invoice in payments
-            ),
-            batch_size=BATCH,
+    # A transaction a chunk: one for everything made each chunk slower than the last (its
+    # deferred foreign-key checks and trigger events pile up until the COMMIT).
+    for first in range(0, total, CHUNK):
+        with transaction.atomic():
+            _build_chunk(rng, today, accounts, range(first, min(first + CHUNK, total)), counts)
+        done = min(first + CHUNK, total)
+        print(
+            f"\rbench: building {done:,} / {total:,} invoices "
+            f"({time.perf_counter() - started:.0f} s)",
+            end="",
+            file=sys.stderr,
+            flush=True,
         )
-        Reversal.objects.bulk_create(
-            (
-                Reversal(
-                    account=payment.account,
-                    payment=payment,
-                    reason="Bench: returned",
-                    reversed_at=min(
-                        payment.payment_date + datetime.timedelta(days=rng.randint(1, 20)), now
-                    ),
-                    channel=Channel.SYSTEM,
-                )
-                for payment, _ in payments
-                if id(payment) in reversed_
-            ),
-            batch_size=BATCH,
-        )
+    print(file=sys.stderr)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(
-        f"bench: built {len(accounts):,} accounts, {len(invoices):,} invoices, "
-        f"{len(payments):,} payments ({len(reversed_):,} reversed) "
+        f"bench: built {len(accounts):,} accounts, {total:,} invoices, "
+        f"{counts['payments']:,} payments ({counts['reversed']:,} reversed) "
         f"in {time.perf_counter() - started:.1f} s"
     )
 
 
-def ensure_data(today: datetime.date, rebuild: bool) -> None:
+def _build_chunk(rng, today: datetime.date, accounts, numbers: range, counts: dict) -> None:
+    from django.utils import timezone
+
+    from invoices.models import Invoice, InvoiceStatus
+    from payments.actors import Channel
+    from payments.models import Payment, PaymentAllocation, Reversal
+
+    now = timezone.now()
+    cent = Decimal("0.01")
+    invoices, paid = [], []
+    for n in numbers:
+        account = accounts[n % ACCOUNTS]
+        due = today + datetime.timedelta(days=rng.randint(-200, 30))
+        amount = Decimal(rng.randint(1_000, 500_000)) * cent
+        invoice = Invoice(
+            account=account,
+            number=f"B-{n:06d}",
+            issue_date=due - datetime.timedelta(days=30),
+            due_date=due,
+            amount=amount,
+            balance=amount,
+            status=InvoiceStatus.VOID if rng.random() < VOID_SHARE else InvoiceStatus.OPEN,
+        )
+        invoices.append(invoice)
+        if invoice.status == InvoiceStatus.OPEN and rng.random() < PAID_SHARE:
+            paid.append(invoice)
+
+    payments, reversed_ = [], set()
+    for invoice in paid:
+        full = rng.random() < 0.5
+        share = 1 if full else Decimal(rng.randint(10, 90)) / 100
+        applied = max((invoice.amount * share).quantize(cent), cent)
+        days = (today - invoice.issue_date).days
+        dated = datetime.datetime.combine(
+            invoice.issue_date + datetime.timedelta(days=rng.randint(0, max(days, 0))),
+            datetime.time(rng.randint(0, 23), rng.randint(0, 59)),
+            datetime.UTC,
+        )
+        dated = min(dated, now)
+        payment = Payment(
+            account=invoice.account,
+            amount=applied,
+            currency=invoice.account.currency,
+            payment_date=dated,
+            processed_at=dated,
+            channel=Channel.SYSTEM,
+        )
+        payments.append((payment, invoice))
+        if rng.random() < REVERSED_SHARE:
+            reversed_.add(id(payment))
+        else:
+            invoice.balance -= applied
+            if invoice.balance == 0:
+                invoice.status = InvoiceStatus.PAID
+
+    Invoice.objects.bulk_create(invoices, batch_size=BATCH)
+    Payment.objects.bulk_create((payment for payment, _ in payments), batch_size=BATCH)
+    PaymentAllocation.objects.bulk_create(
+        (
+            PaymentAllocation(
+                account=payment.account, payment=payment, invoice=invoice, amount=payment.amount
+            )
+            for payment, invoice in payments
+        ),
+        batch_size=BATCH,
+    )
+    Reversal.objects.bulk_create(
+        (
+            Reversal(
+                account=payment.account,
+                payment=payment,
+                reason="Bench: returned",
+                reversed_at=min(
+                    payment.payment_date + datetime.timedelta(days=rng.randint(1, 20)), now
+                ),
+                channel=Channel.SYSTEM,
+            )
+            for payment, _ in payments
+            if id(payment) in reversed_
+        ),
+        batch_size=BATCH,
+    )
+    counts["payments"] += len(payments)
+    counts["reversed"] += len(reversed_)
+
+
+def ensure_data(today: datetime.date, total: int, rebuild: bool) -> None:
     from invoices.models import Invoice
 
     count = Invoice.objects.count()
-    if count == INVOICES and not rebuild:
+    if count == total and not rebuild:
         print(f"bench: reusing the {count:,} invoices already built (--rebuild to build again)")
         return
-    build(today)
+    build(today, total)
 
 
 def refuse_foreign_database() -> None:
@@ -318,6 +343,12 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per line (default 5)")
     parser.add_argument(
+        "--invoices",
+        type=int,
+        default=INVOICES,
+        help=f"invoices to build (default {INVOICES:,}; e.g. 1000000); a new count rebuilds",
+    )
+    parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of a slow line"
     )
     options = parser.parse_args()
@@ -333,7 +364,7 @@ def main() -> None:
     refuse_foreign_database()  # the data is built with TRUNCATE
     call_command("migrate", verbosity=0)
     as_of = today()
-    ensure_data(as_of, options.rebuild)
+    ensure_data(as_of, options.invoices, options.rebuild)
     sixty_days_ago = as_of - datetime.timedelta(days=60)
 
     lines = {
