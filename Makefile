@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run run-stop test lint format bench stack stack-down clean
+.PHONY: install run run-stop test lint format bench bench-load stack stack-down clean
 
 # The virtual environment, rebuilt when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -38,6 +38,11 @@ test: install
 # The back-office benchmark: 100,000 invoices on PostgreSQL (bench/README.md). BENCH_ARGS="--rebuild".
 bench: install
 	$(BIN)/python bench/backoffice.py $(BENCH_ARGS)
+
+# Load on the payment endpoints under gunicorn (wrk), against a bare Django reference in the same
+# run; its own database billing_load (bench/README.md). BENCH_ARGS="--quick" for a smoke run.
+bench-load: install
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
 # The production topology on this machine (docs/deploy.md): nginx on https://127.0.0.1:8443, two
 # app servers, PgBouncer, a primary and its replica, Redis; data and logs in var/stack.
