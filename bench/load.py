@@ -33,6 +33,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wrk import ensure_wrk  # bench/ is the script's own folder
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/billing_load"
@@ -209,21 +211,6 @@ def clear_redis_keys() -> int:
     for start in range(0, len(keys), 500):
         client.delete(*keys[start : start + 500])
     return len(keys)
-
-
-def ensure_wrk() -> str:
-    if found := shutil.which("wrk"):
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        sys.exit("bench: wrk is not installed (Debian: apt-get install wrk)")
-    print("bench: installing Debian's wrk", file=sys.stderr)
-    subprocess.run(["apt-get", "update", "-qq"], check=True)  # noqa: S607
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "wrk"],  # noqa: S607
-        check=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-    return shutil.which("wrk") or sys.exit("bench: wrk did not install")
 
 
 # The database's own counters.

@@ -17,12 +17,13 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from wrk import ensure_wrk  # bench/ is the script's own folder
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "deploy" / "stack"
@@ -58,21 +59,6 @@ def stack(*args: str, **extra: str) -> str:
     if done.returncode != 0:
         sys.exit(f"bench: deploy/stack {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
-
-
-def ensure_wrk() -> str:
-    if found := shutil.which("wrk"):
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        sys.exit("bench: wrk is not installed (Debian: apt-get install wrk)")
-    print("bench: installing Debian's wrk", file=sys.stderr)
-    subprocess.run(["apt-get", "update", "-qq"], check=True)  # noqa: S607
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "wrk"],  # noqa: S607
-        check=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-    return shutil.which("wrk") or sys.exit("bench: wrk did not install")
 
 
 def partners_file(stack_dir: Path) -> Path:
