@@ -1,8 +1,11 @@
 import uuid
+from functools import cache
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Q, Value
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
+
+from billing_site import model_sql
 
 from .credentials import secret_digest
 from .models import Account, AccountRole, ApiCredential, Contact
@@ -28,30 +31,35 @@ def active_credential_for_secret(secret: str) -> ApiCredential | None:
 
     One query, with the roles the credential holds (`credential.grants`: account id -> roles),
     so that no permission check of the request asks again; both digests are unique (indexed)
-    columns.
+    columns. Written once as SQL (billing_site/model_sql.py): every API request sends it.
     """
     digest, now = secret_digest(secret), timezone.now()
-    credential = (
-        ApiCredential.objects.filter(
-            Q(secret_hash=digest)
-            | Q(previous_secret_hash=digest, previous_secret_expires_at__gt=now),
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-            revoked_at__isnull=True,
-        )
-        .annotate(
-            grant_accounts=ArrayAgg("account_roles__account_id", default=Value([])),
-            grant_roles=ArrayAgg("account_roles__role", default=Value([])),
-        )
-        .order_by()
-        .first()
-    )
-    if credential is not None:
-        grants: dict[int, set[str]] = {}
-        for account_id, role in zip(credential.grant_accounts, credential.grant_roles, strict=True):
-            if account_id is not None:
-                grants.setdefault(account_id, set()).add(role)
-        credential.grants = {account: frozenset(roles) for account, roles in grants.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(_credential_sql(), {"digest": digest, "now": now})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    credential = model_sql.instance(ApiCredential, row)
+    grants: dict[int, set[str]] = {}
+    for account_id, role in row[-1] or ():  # pairs of text: [account id, role]
+        grants.setdefault(int(account_id), set()).add(role)
+    credential.grants = {account: frozenset(roles) for account, roles in grants.items()}
     return credential
+
+
+@cache
+def _credential_sql() -> str:
+    return model_sql.sql(
+        "SELECT {c.all}, (SELECT array_agg(ARRAY[{r.account}::text, {r.role}]) "
+        "FROM {r.table} r WHERE {r.credential} = {c.id}) "
+        "FROM {c.table} c "
+        "WHERE ({c.secret_hash} = %(digest)s "
+        "OR ({c.previous_secret_hash} = %(digest)s AND {c.previous_secret_expires_at} > %(now)s)) "
+        "AND ({c.expires_at} IS NULL OR {c.expires_at} > %(now)s) AND {c.revoked_at} IS NULL "
+        "LIMIT 1",
+        c=ApiCredential,
+        r=AccountRole,
+    )
 
 
 def has_privilege(*, account_id: int, privilege: str, user=None, credential=None) -> bool:
@@ -93,5 +101,25 @@ def has_privilege_anywhere(*, privilege: str, user=None, credential=None) -> boo
 
 
 def contact_by_guid(guid: uuid.UUID) -> Contact | None:
-    """The contact with this GUID (Legend's ContactId), with its account."""
-    return Contact.objects.select_related("account").filter(guid=guid).first()
+    """The contact with this GUID (Legend's ContactId), with its account: one statement, written
+    once (billing_site/model_sql.py), as every Legend request asks it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_contact_sql(), [guid])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    contact = model_sql.instance(Contact, row)
+    Contact.account.field.set_cached_value(
+        contact, model_sql.instance(Account, row, model_sql.width(Contact))
+    )
+    return contact
+
+
+@cache
+def _contact_sql() -> str:
+    return model_sql.sql(
+        "SELECT {c.all}, {a.all} FROM {c.table} c JOIN {a.table} a ON {a.id} = {c.account} "
+        "WHERE {c.guid} = %s",
+        c=Contact,
+        a=Account,
+    )

@@ -17,10 +17,12 @@ from decimal import Decimal
 from django.db import DatabaseError, connection, transaction
 from rest_framework.response import Response
 
+from billing_site import model_sql
 from billing_site.api.renderers import dumps_exact, loads_exact
 from contacts.authentication import request_grantee
 
 from .models import IdempotencyRecord
+from .request_transaction import after_rollback
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -92,25 +94,24 @@ def _claim(record: IdempotencyRecord) -> IdempotencyRecord:
 def respond_once(view, request, handle: Callable[[], Response]) -> Response:
     """Run `handle` once per idempotency key and replay its response for retries.
 
-    An exception `handle` raises becomes the view's error response (and is stored like any
-    other), so a refused request is refused again, identically, on retry. `handle` needs no
-    savepoint of its own: it writes only through the money services, each atomic on its own (a
-    savepoint here), so a refusal leaves nothing of it behind; a database error leaves the
-    transaction unusable, and is answered without being stored (the key stays free), like a 5xx.
+    In the request's one transaction (payments.request_transaction): the key is claimed, `handle`
+    runs, and its answer is stored, all committed together. An exception `handle` raises becomes
+    the view's error response. A refusal (a money service's, or any 4xx) rolls the request's
+    transaction back, the claim with it: its answer is then stored in a transaction of its own, so
+    a refused request is refused again, identically, on retry. A database error or a 5xx is
+    answered without being stored: the key stays free for a retry.
     """
     if HEADER.lower() not in {name.lower() for name in request.headers}:
         return handle()
     key = _valid_key(request.headers[HEADER])
     owner = request_grantee(request)
     fingerprint = _fingerprint(request)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the request's transaction (no new statement)
         record = _claim(IdempotencyRecord(key=key, fingerprint=fingerprint, **owner))
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused(key)
         if record.status_code is not None:
-            response = Response(loads_exact(record.response_body), status=record.status_code)
-            response["Idempotent-Replayed"] = "true"
-            return response
+            return _replay(record)
         try:
             response = handle()
         except Exception as exc:  # rendered by the view's own exception handler
@@ -121,9 +122,51 @@ def respond_once(view, request, handle: Callable[[], Response]) -> Response:
         if response.status_code >= 500:
             transaction.set_rollback(True)
             return response
-        record.status_code = response.status_code
-        # Kept as JSON text in the same key order, with exact decimals, so that a replay renders
-        # byte for byte as the first response did.
-        record.response_body = dumps_exact(response.data)
-        record.save(update_fields=["status_code", "response_body"])
+        if response.status_code >= 400 or transaction.get_rollback():
+            transaction.set_rollback(True)
+            after_rollback(view, lambda answer: _store_refusal(view, request, record, answer))
+            return response
+        _store(record, response)
+        return response
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = Response(loads_exact(record.response_body), status=record.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _store(record: IdempotencyRecord, response: Response) -> None:
+    record.status_code = response.status_code
+    # Kept as JSON text in the same key order, with exact decimals, so that a replay renders byte
+    # for byte as the first response did.
+    record.response_body = dumps_exact(response.data)
+    with connection.cursor() as cursor:  # as record.save(update_fields=...), without compiling it
+        cursor.execute(
+            model_sql.sql(
+                "UPDATE {r.table} SET status_code = %s, response_body = %s WHERE id = %s",
+                r=IdempotencyRecord,
+            ),
+            [record.status_code, record.response_body, record.pk],
+        )
+
+
+def _store_refusal(view, request, claimed: IdempotencyRecord, response: Response) -> Response:
+    """After the refused request's transaction was rolled back: claim the key again and store
+    the refusal, unless a retry with the key was answered in between (its answer is replayed)."""
+    with transaction.atomic():
+        record = _claim(
+            IdempotencyRecord(
+                key=claimed.key,
+                fingerprint=claimed.fingerprint,
+                credential_id=claimed.credential_id,
+                user_id=claimed.user_id,
+            )
+        )
+        if record.fingerprint != claimed.fingerprint:
+            exc = IdempotencyKeyReused(claimed.key)
+            return view.finalize_response(request, view.handle_exception(exc))
+        if record.status_code is not None:
+            return view.finalize_response(request, _replay(record))
+        _store(record, response)
         return response

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import models, transaction
-from django.db.models import Case, Q, Value, When
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from billing_site.money import ZERO, InvalidAmount, MoneyField, format_amount, parse_amount
+from billing_site import model_sql
+from billing_site.money import ZERO, InvalidAmount, format_amount, parse_amount
 from contacts.locks import lock_account
 from contacts.models import Contact
 from invoices.due import past_due_q
@@ -47,8 +48,9 @@ from .lines import (
     LineRefusal,
     WriteDownLine,
 )
-from .locks import lock_payment
-from .models import Payment, PaymentAllocation, Reversal, TenderType, WriteDown
+from .locks import lock_account_for_payment, lock_payment
+from .models import Payment, PaymentAllocation, Reversal, WriteDown
+from .request_transaction import money_transaction
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class BillingItemsWrittenDown:
         return all(line.is_applied for line in self.lines)
 
 
-@transaction.atomic
+@money_transaction
 def invoices_pay(
     *,
     account_id: int,
@@ -102,7 +104,7 @@ def invoices_pay(
     exactly (DocuSign's rule). The last invoice reached may be paid in part.
     """
     amount = _payment_amount(amount)
-    account = lock_account(account_id)
+    account, tender_active = lock_account_for_payment(account_id, tender_type_id)
     _check_api_payments_allowed(account, actor)
 
     condition = Q(account_id=account.pk, status=InvoiceStatus.OPEN)
@@ -137,22 +139,23 @@ def invoices_pay(
             f"The amount {format_amount(amount)} is more than the balance due "
             f"{format_amount(owed)}."
         )
-    tender_type = _active_tender_type(tender_type_id) if tender_type_id is not None else None
+    _check_tender_type(tender_type_id, tender_active)
 
     now = timezone.now()
-    payment = Payment.objects.create(
+    payment = Payment(
         account=account,
         amount=amount,
         currency=account.currency,
         payment_date=payment_date or now,
         processed_at=now,
-        tender_type=tender_type,
+        tender_type_id=tender_type_id,
         description=description,
         reference=reference,
         authorization_code=authorization_code,
         notes=notes,
         **actor.recorded_by(),
     )
+    model_sql.insert([payment])
     allocations, balances, remaining = [], {}, amount
     for invoice in invoices:
         if remaining == 0:
@@ -163,12 +166,12 @@ def invoices_pay(
         allocations.append(
             PaymentAllocation(account=account, payment=payment, invoice=invoice, amount=applied)
         )
-    PaymentAllocation.objects.bulk_create(allocations)
+    model_sql.insert(allocations)
     _write_invoice_balances(balances)
     return InvoicesPaid(payment=payment, allocations=allocations)
 
 
-@transaction.atomic
+@money_transaction
 def billing_items_pay(
     *,
     contact: Contact,
@@ -189,10 +192,10 @@ def billing_items_pay(
     the applied lines.
     """
     _check_distinct(lines)
-    tender_type = _active_tender_type(tender_type_id)
     # The account first, as every money service: the payment's foreign key to it waits on a
     # reversal's account lock, which would deadlock with that reversal waiting on these items.
-    account = lock_account(contact.account_id)
+    account, tender_active = lock_account_for_payment(contact.account_id, tender_type_id)
+    _check_tender_type(tender_type_id, tender_active)
     _check_api_payments_allowed(account, actor)
     items = lock_billing_items(line.billing_id for line in lines)
     now = timezone.now()
@@ -216,35 +219,38 @@ def billing_items_pay(
     if not applied:
         return BillingItemsPaid(payment=None, lines=outcomes)
 
-    payment = Payment.objects.create(
+    payment = Payment(
         account=account,
         contact=contact,
         amount=sum((amount for _line, _item, amount in applied), ZERO),
         currency=account.currency,
         payment_date=payment_date,
         processed_at=now,
-        tender_type=tender_type,
+        tender_type_id=tender_type_id,
         reference=reference,
         notes=notes,
         **actor.recorded_by(),
     )
-    PaymentAllocation.objects.bulk_create(
-        PaymentAllocation(
-            account=account,
-            payment=payment,
-            billing_item=item,
-            amount=amount,
-            reference=line.reference,
-            authorization_code=line.authorization_code,
-            notes=line.notes,
-        )
-        for line, item, amount in applied
+    model_sql.insert([payment])
+    model_sql.insert(
+        [
+            PaymentAllocation(
+                account=account,
+                payment=payment,
+                billing_item=item,
+                amount=amount,
+                reference=line.reference,
+                authorization_code=line.authorization_code,
+                notes=line.notes,
+            )
+            for line, item, amount in applied
+        ]
     )
     _write_billing_item_balances({item.pk: item.balance for _line, item, _amount in applied})
     return BillingItemsPaid(payment=payment, lines=outcomes)
 
 
-@transaction.atomic
+@money_transaction
 def billing_items_write_down(
     *,
     contact: Contact,
@@ -294,7 +300,7 @@ def billing_items_write_down(
     return BillingItemsWrittenDown(write_downs=write_downs, lines=outcomes)
 
 
-@transaction.atomic
+@money_transaction
 def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
     """Undo a payment: restore every balance it reduced and record why. The payment stays."""
     reason = reason.strip()
@@ -345,11 +351,10 @@ def _check_api_payments_allowed(account, actor: Actor) -> None:
         )
 
 
-def _active_tender_type(tender_type_id: int) -> TenderType:
-    tender_type = TenderType.objects.filter(pk=tender_type_id, is_active=True).first()
-    if tender_type is None:
+def _check_tender_type(tender_type_id: int | None, active: bool) -> None:
+    """`active`: what the account's lock read of the tender type (payments.locks)."""
+    if not active:
         raise TenderTypeNotAvailable(f"Tender type {tender_type_id} is unknown or inactive.")
-    return tender_type
 
 
 def _check_distinct(lines: Sequence[BillingLine | WriteDownLine]) -> None:
@@ -402,26 +407,18 @@ def _line_amount(billing_id: int, item: BillingItem | None, raw: object) -> Deci
     return amount
 
 
-def _cases(values: dict[int, object], output_field: models.Field) -> Case:
-    return Case(
-        *(When(pk=pk, then=Value(value)) for pk, value in values.items()), output_field=output_field
-    )
-
-
 def _write_invoice_balances(balances: dict[int, Decimal]) -> None:
     """Set each invoice's balance, and its status to match (paid at zero, else open)."""
     if balances:
         statuses = {
             pk: InvoiceStatus.PAID if b == 0 else InvoiceStatus.OPEN for pk, b in balances.items()
         }
-        Invoice.objects.filter(pk__in=balances).update(
-            balance=_cases(balances, MoneyField()), status=_cases(statuses, models.CharField())
-        )
+        model_sql.update_balances(Invoice, balances, status=statuses)
 
 
 def _write_billing_item_balances(balances: dict[int, Decimal]) -> None:
     if balances:
-        BillingItem.objects.filter(pk__in=balances).update(balance=_cases(balances, MoneyField()))
+        model_sql.update_balances(BillingItem, balances)
 
 
 def dry_run(operation, /, **kwargs):

@@ -110,14 +110,19 @@ def test_a_keyed_legend_payment_costs_a_fixed_number_of_statements():
             )
         assert response.status_code == 200
         assert response.json()["Success"] is True
+        sqls = [query["sql"] for query in captured.captured_queries]
+        # One transaction from the key's lookup to the answer, and no savepoint in it.
+        assert [sql for sql in sqls if sql in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
+        assert sqls[0] == "BEGIN" and sqls[-1] == "COMMIT"
+        assert not any("SAVEPOINT" in sql for sql in sqls)
         return statements(captured)
 
     pay(items[:1], "warm-up")  # stamps the key's first use
     one, ten = pay(items[:1], "one line"), pay(items, "ten lines")
 
-    # Authenticate with the roles (1), claim the key (1), contact (1), the service's savepoint and
-    # its release (2), tender type (1), lock account (1), lock items (1), payment (1), allocations
-    # (1), balances (1), store the answer (1): the same whatever the number of lines.
-    assert len(one) == len(ten) == 12
+    # Authenticate with the roles (1), claim the key (1), contact (1), lock the account and read
+    # the tender type (1), lock items (1), payment (1), allocations (1), balances (1), store the
+    # answer (1): the same whatever the number of lines.
+    assert len(one) == len(ten) == 9
     assert writes(ten)[0].startswith('INSERT INTO "payments_idempotencyrecord"')
     assert not any('FROM "payments_idempotencyrecord"' in sql for sql in ten)  # a new key

@@ -36,15 +36,26 @@ BURST_CODE = "BURST_APIINVOCATION_LIMIT_EXCEEDED"
 HOURLY_CODE = "HOURLY_APIINVOCATION_LIMIT_EXCEEDED"
 AUTH_FAILURES_CODE = "TOO_MANY_REQUESTS"
 
-# INCR and, for a new counter (or one that lost its expiry), EXPIRE: one atomic step.
+# For each key in turn: INCR and, for a new counter (or one that lost its expiry), EXPIRE, in one
+# atomic step; stops after the first counter over its limit, so that a request refused by one limit
+# is not counted in the next. Returns count and ttl of each key counted.
 _HIT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local window, limit = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 then
+    redis.call('EXPIRE', key, window)
+    ttl = window
+  end
+  table.insert(out, count)
+  table.insert(out, ttl)
+  if count > limit then
+    break
+  end
 end
-return {count, ttl}
+return out
 """
 _LOG_EVERY = 60.0
 _last_logged = 0.0
@@ -86,11 +97,25 @@ def _log_unavailable(error: Exception) -> None:
         logger.error("API rate limits not enforced (failing open): cache unavailable: %r", error)
 
 
-def _hit_redis(cache: RedisCache, key: str, window: int) -> Window:
-    full_key = cache.make_and_validate_key(key)
-    client = cache._cache.get_client(full_key, write=True)
-    count, ttl = client.eval(_HIT_SCRIPT, 1, full_key, window)
-    return Window(int(count), max(1, int(ttl)))
+def _client(cache: RedisCache, *, write: bool):
+    """The cache's Redis client, made once per process and cache (redis-py's client is a thin
+    object over the cache's connection pool; Django makes a new one on every call)."""
+    clients = cache.__dict__.setdefault("_billing_clients", {})
+    if write not in clients:
+        clients[write] = cache._cache.get_client(write=write)
+    return clients[write]
+
+
+def _hit_redis(cache: RedisCache, counters: list[tuple[str, int, int]]) -> list[Window]:
+    client = _client(cache, write=True)
+    script = cache.__dict__.get("_billing_hit_script")
+    if script is None:  # EVALSHA, the script sent once
+        script = cache.__dict__["_billing_hit_script"] = client.register_script(_HIT_SCRIPT)
+    keys = [cache.make_and_validate_key(key) for key, _window, _limit in counters]
+    arguments = [value for _key, window, limit in counters for value in (window, limit)]
+    flat = script(keys=keys, args=arguments, client=client)
+    pairs = zip(flat[::2], flat[1::2], strict=True)
+    return [Window(int(count), max(1, int(ttl))) for count, ttl in pairs]
 
 
 def _hit_local(cache, key: str, window: int) -> Window:
@@ -107,16 +132,29 @@ def _hit_local(cache, key: str, window: int) -> Window:
     return Window(count, max(1, math.ceil(reset_at - now)))
 
 
-def hit(key: str, window: int) -> Window | None:
-    """Count one request in the window `key`; None when the cache is unavailable (fail open)."""
+def hit_in_turn(counters: list[tuple[str, int, int]]) -> list[Window] | None:
+    """Count one request in each window `(key, window seconds, limit)` in turn, stopping after the
+    first over its limit: the windows counted. One round trip to Redis. None when the cache is
+    unavailable (fail open)."""
     cache = caches["default"]
     try:
         if isinstance(cache, RedisCache):
-            return _hit_redis(cache, key, window)
-        return _hit_local(cache, key, window)
+            return _hit_redis(cache, counters)
+        windows = []
+        for key, window_seconds, limit in counters:
+            windows.append(_hit_local(cache, key, window_seconds))
+            if windows[-1].count > limit:
+                break
+        return windows
     except Exception as error:  # redis.RedisError, OSError...: never a 500 because of a counter
         _log_unavailable(error)
         return None
+
+
+def hit(key: str, window: int) -> Window | None:
+    """Count one request in the window `key`; None when the cache is unavailable (fail open)."""
+    windows = hit_in_turn([(key, window, 2**62)])
+    return None if windows is None else windows[0]
 
 
 def peek(key: str) -> Window | None:
@@ -125,7 +163,7 @@ def peek(key: str) -> Window | None:
     try:
         if isinstance(cache, RedisCache):
             full_key = cache.make_and_validate_key(key)
-            client = cache._cache.get_client(full_key, write=False)
+            client = _client(cache, write=False)
             count, ttl = client.pipeline().get(full_key).ttl(full_key).execute()
             return None if count is None else Window(int(count), max(1, int(ttl)))
         count = cache.get(key)
@@ -172,21 +210,20 @@ class ApiRateThrottle(BaseThrottle):
             (BURST_CODE, f"burst:{caller}", settings.API_BURST_LIMIT, settings.API_BURST_WINDOW),
             (HOURLY_CODE, f"hourly:{hourly_scope}", settings.API_HOURLY_LIMIT, 3600),
         ]
-        for code, key, limit, window_seconds in limits:
-            if limit <= 0:
-                continue
-            window = hit(key, window_seconds)
-            if window is None:
-                continue
+        limits = [limit for limit in limits if limit[2] > 0]
+        windows = hit_in_turn([(key, seconds, limit) for _code, key, limit, seconds in limits])
+        if not windows:
+            return True
+        # The windows counted: every limit's, or those up to the one that refuses.
+        for (code, _key, limit, window_seconds), window in zip(limits, windows, strict=False):
+            _set_headers(request, limit, window)  # the last (hourly) one is what is shown
             if window.count > limit:
-                _set_headers(request, limit, window)
                 raise RateLimited(
                     error_code=code,
                     message=rate_limit_message(limit, window_seconds),
                     wait=window.reset_in,
                     limit=limit,
                 )
-            _set_headers(request, limit, window)  # the last (hourly) one is what is shown
         return True
 
 

@@ -32,6 +32,7 @@ from invoices.selectors import account_invoices, past_due_summary
 from ..actors import Actor, Channel
 from ..idempotency import respond_once
 from ..models import Payment
+from ..request_transaction import OneTransactionPerWrite
 from ..selectors import account_payments
 from ..services import InvoicesPaid, invoices_pay
 from .errors import restapi_exception_handler, seed_exception_handler
@@ -60,7 +61,7 @@ class InvoiceDateRange(DateRangeFilterSet):
     date_only = True
 
 
-class AccountBillingViewSet(BodyLimits, viewsets.GenericViewSet):
+class AccountBillingViewSet(OneTransactionPerWrite, BodyLimits, viewsets.GenericViewSet):
     """Requires credentials of an account administrator of `{accountId}` (a partner key as
     `Authorization: Bearer <key>`, or a logged-in staff session). All values are strings."""
 

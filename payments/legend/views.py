@@ -25,6 +25,7 @@ from invoices.selectors import contact_billing_items
 from ..actors import Actor, Channel
 from ..idempotency import respond_once
 from ..lines import BillingLine, LineOutcome, WriteDownLine
+from ..request_transaction import OneTransactionPerWrite
 from ..services import billing_items_pay, billing_items_write_down
 from .errors import OTHER_ROLE, LegendFailure, legend_exception_handler
 from .schema import (
@@ -44,7 +45,7 @@ from .serializers import (
 )
 
 
-class LegendViewSet(BodyLimits, viewsets.GenericViewSet):
+class LegendViewSet(OneTransactionPerWrite, BodyLimits, viewsets.GenericViewSet):
     """Legend's POS endpoints. A partner key (`Authorization: Bearer <key>`) or a staff session;
     the key needs the endpoint's permission on the contact's account."""
 

@@ -1,0 +1,137 @@
+"""The hot paths' hand-written statements (billing_site/model_sql.py) read and write exactly what
+the ORM would: the same instances, the same rows."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from billing_site import model_sql
+from contacts.locks import lock_account
+from contacts.models import Account, ApiCredential, Contact
+from contacts.selectors import active_credential_for_secret, contact_by_guid
+from invoices.locks import lock_billing_items
+from invoices.models import BillingItem, Invoice, InvoiceStatus
+from payments.locks import lock_account_for_payment
+from payments.models import Payment, PaymentAllocation
+from tests.factories import (
+    AccountRoleFactory,
+    ApiCredentialFactory,
+    BillingItemFactory,
+    ContactFactory,
+    InvoiceFactory,
+    TenderTypeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def fields(instance) -> dict:
+    return {
+        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+    }
+
+
+def test_rows_become_the_instances_the_orm_builds():
+    item = BillingItemFactory(total_amount=Decimal("12.34"))
+    contact = item.contact
+
+    found = contact_by_guid(contact.guid)
+    assert fields(found) == fields(Contact.objects.get(pk=contact.pk))
+    assert fields(found.account) == fields(Account.objects.get(pk=contact.account_id))
+    assert not found._state.adding
+    assert found._state.db == "default"
+    assert contact_by_guid(ContactFactory.build().guid) is None
+
+    assert fields(lock_account(contact.account_id)) == fields(
+        Account.objects.get(pk=contact.account_id)
+    )
+    with pytest.raises(Account.DoesNotExist):
+        lock_account(10**12)
+
+    locked = lock_billing_items([item.pk, item.pk, 10**12])
+    assert list(locked) == [item.pk]
+    assert fields(locked[item.pk]) == fields(BillingItem.objects.get(pk=item.pk))
+    assert locked[item.pk].balance == Decimal("12.34")
+
+
+def test_the_credential_comes_with_its_roles_and_only_while_it_is_valid():
+    role = AccountRoleFactory(role="admin")
+    AccountRoleFactory(credential=role.credential, account=role.account, role="billing_payment")
+    other = AccountRoleFactory(credential=role.credential, role="admin")
+    credential = active_credential_for_secret(role.credential.secret)
+
+    assert fields(credential) == fields(ApiCredential.objects.get(pk=role.credential.pk))
+    assert credential.grants == {
+        role.account_id: frozenset({"admin", "billing_payment"}),
+        other.account_id: frozenset({"admin"}),
+    }
+    bare = ApiCredentialFactory()
+    assert active_credential_for_secret(bare.secret).grants == {}
+
+    ApiCredential.objects.filter(pk=bare.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert active_credential_for_secret(bare.secret) is None
+    ApiCredential.objects.filter(pk=role.credential.pk).update(revoked_at=timezone.now())
+    assert active_credential_for_secret(role.credential.secret) is None
+
+
+def test_the_account_lock_reads_whether_the_tender_type_is_active():
+    account = InvoiceFactory().account
+    active, inactive = TenderTypeFactory(is_active=True), TenderTypeFactory(is_active=False)
+    assert lock_account_for_payment(account.pk, active.pk)[1] is True
+    assert lock_account_for_payment(account.pk, inactive.pk)[1] is False
+    assert lock_account_for_payment(account.pk, 10**9)[1] is False
+    locked, ok = lock_account_for_payment(account.pk, None)
+    assert ok is True
+    assert fields(locked) == fields(Account.objects.get(pk=account.pk))
+
+
+def test_insert_writes_the_rows_bulk_create_would_and_gives_them_ids():
+    invoice = InvoiceFactory(amount=Decimal("50.00"))
+    now = timezone.now()
+    payment = Payment(
+        account=invoice.account,
+        amount=Decimal("7.50"),
+        currency=invoice.account.currency,
+        payment_date=now,
+        processed_at=now,
+        reference="ref",
+        notes="n",
+    )
+    model_sql.insert([payment])
+    assert payment.pk is not None
+    assert not payment._state.adding
+    assert fields(Payment.objects.get(pk=payment.pk)) == fields(payment)
+
+    allocations = [
+        PaymentAllocation(account=invoice.account, payment=payment, invoice=invoice, amount=amount)
+        for amount in (Decimal("5.00"), Decimal("2.50"))
+    ]
+    model_sql.insert(allocations)
+    stored = list(PaymentAllocation.objects.filter(payment=payment).order_by("pk"))
+    assert [a.pk for a in stored] == [a.pk for a in allocations]
+    assert [model_to_dict(a) for a in stored] == [model_to_dict(a) for a in allocations]
+    model_sql.insert([])  # nothing to do
+
+
+def test_update_balances_sets_each_row_in_one_statement(django_assert_num_queries):
+    first, second, untouched = (InvoiceFactory(amount=Decimal("10.00")) for _ in range(3))
+    with django_assert_num_queries(1):
+        model_sql.update_balances(
+            Invoice,
+            {first.pk: Decimal("0.00"), second.pk: Decimal("3.25")},
+            status={first.pk: InvoiceStatus.PAID, second.pk: InvoiceStatus.OPEN},
+        )
+    assert list(
+        Invoice.objects.filter(pk__in=[first.pk, second.pk, untouched.pk])
+        .order_by("pk")
+        .values_list("balance", "status")
+    ) == [
+        (Decimal("0.00"), InvoiceStatus.PAID),
+        (Decimal("3.25"), InvoiceStatus.OPEN),
+        (Decimal("10.00"), InvoiceStatus.OPEN),
+    ]
