@@ -56,6 +56,9 @@ def _shown_url(url: str) -> str:
     return f"{scheme}://{userinfo.partition(':')[0]}:***@{host}"
 
 
+POSTGRESQL_ENGINE = "billing_site.postgres_backend"
+
+
 def database_config(name: str, url: str) -> dict:
     """A PostgreSQL database from the URL in the variable `name`. Anything else stops the start
     with one line: a URL that does not parse, SQLite (which stores decimals as floating point:
@@ -91,6 +94,8 @@ def database_config(name: str, url: str) -> dict:
         raise ImproperlyConfigured(
             f"{name} names no database: {_shown_url(url)!r} (expected {POSTGRESQL_URL})."
         )
+    # Django's backend with a health check that polls the socket before asking the server.
+    config["ENGINE"] = POSTGRESQL_ENGINE
     return config
 
 
@@ -182,7 +187,8 @@ TEMPLATES = [
 
 # Connections are kept for DB_CONN_MAX_AGE seconds (0: one per request) and health-checked at the
 # start of each request that uses one, so a connection the server dropped (restart, failover,
-# pg_terminate_backend) is replaced instead of failing the request.
+# pg_terminate_backend) is replaced instead of failing the request (billing_site/postgres_backend:
+# the socket is polled first, so a live connection costs no round trip).
 # Without DATABASE_URL: with DEBUG on, the quick start's own PostgreSQL (`make run` starts it:
 # var/quickstart-pg, 127.0.0.1:5440); outside DEBUG the start stops.
 # (Lower case: not a setting, so that DEBUG's error pages never show the URL's password.)
@@ -210,7 +216,7 @@ if DATABASE_REPLICA_URL:
 # (`.iterator()`: DECLARE ... WITH HOLD, then FETCH) and psycopg's prepared statements would.
 if env_bool("DB_TRANSACTION_POOLING"):
     for _database in DATABASES.values():
-        if _database["ENGINE"] == "django.db.backends.postgresql":
+        if _database["ENGINE"] == POSTGRESQL_ENGINE:
             _database["DISABLE_SERVER_SIDE_CURSORS"] = True
             _database.setdefault("OPTIONS", {})["prepare_threshold"] = None  # never prepare
 # Seconds a client is told to wait (Retry-After) when the database is unavailable and the request

@@ -29,30 +29,37 @@ def active_credential_for_secret(secret: str) -> ApiCredential | None:
     """The credential that `secret` authenticates, or None: unrevoked, not expired, and `secret`
     is its current secret or its previous one within the grace period of the last rotation.
 
-    One query, with the roles the credential holds (`credential.grants`: account id -> roles),
-    so that no permission check of the request asks again; both digests are unique (indexed)
-    columns. Written once as SQL (billing_site/model_sql.py): every API request sends it.
+    One query, with the accounts on which the credential holds each role
+    (`credential.role_accounts`: role -> account ids), so that no permission check of the request
+    asks again; both digests are unique (indexed) columns. Written once as SQL
+    (billing_site/model_sql.py): every API request sends it.
     """
     digest, now = secret_digest(secret), timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_credential_sql(), {"digest": digest, "now": now})
+        cursor.execute(_credential_sql(), {"digest": digest, "now": now, **_ROLE_PARAMETERS})
         row = cursor.fetchone()
     if row is None:
         return None
     credential = model_sql.instance(ApiCredential, row)
-    grants: dict[int, set[str]] = {}
-    for account_id, role in row[-1] or ():  # pairs of text: [account id, role]
-        grants.setdefault(int(account_id), set()).add(role)
-    credential.grants = {account: frozenset(roles) for account, roles in grants.items()}
+    arrays = row[model_sql.width(ApiCredential) :]
+    credential.role_accounts = {
+        role: frozenset(accounts) for role, accounts in zip(Role.values, arrays, strict=True)
+    }
     return credential
+
+
+_ROLE_PARAMETERS = {f"role_{index}": role for index, role in enumerate(Role.values)}
 
 
 @cache
 def _credential_sql() -> str:
+    per_role = ", ".join(
+        f"ARRAY(SELECT {{r.account}} FROM {{r.table}} r WHERE {{r.credential}} = {{c.id}} "  # noqa: S608
+        f"AND {{r.role}} = %({name})s)"
+        for name in _ROLE_PARAMETERS
+    )
     return model_sql.sql(
-        "SELECT {c.all}, (SELECT array_agg(ARRAY[{r.account}::text, {r.role}]) "
-        "FROM {r.table} r WHERE {r.credential} = {c.id}) "
-        "FROM {c.table} c "
+        f"SELECT {{c.all}}, {per_role} FROM {{c.table}} c "  # noqa: S608 - names from the models
         "WHERE ({c.secret_hash} = %(digest)s "
         "OR ({c.previous_secret_hash} = %(digest)s AND {c.previous_secret_expires_at} > %(now)s)) "
         "AND ({c.expires_at} IS NULL OR {c.expires_at} > %(now)s) AND {c.revoked_at} IS NULL "
@@ -78,8 +85,9 @@ def roles_on_account(*, account_id: int, user=None, credential=None) -> frozense
         return frozenset(Role.values)
     if user is None and credential is None:
         return frozenset()
-    if user is None and hasattr(credential, "grants"):  # read with the credential
-        return credential.grants.get(account_id, frozenset())
+    if user is None and hasattr(credential, "role_accounts"):  # read with the credential
+        held = credential.role_accounts.items()
+        return frozenset(role for role, accounts in held if account_id in accounts)
     grantee = Q(user=user) if user is not None else Q(credential=credential)
     roles = AccountRole.objects.filter(grantee, account_id=account_id).values_list(
         "role", flat=True
@@ -93,9 +101,8 @@ def has_privilege_anywhere(*, privilege: str, user=None, credential=None) -> boo
         return True
     if user is None and credential is None:
         return False
-    if user is None and hasattr(credential, "grants"):  # read with the credential
-        wanted = roles_with(privilege)
-        return any(not roles.isdisjoint(wanted) for roles in credential.grants.values())
+    if user is None and hasattr(credential, "role_accounts"):  # read with the credential
+        return any(credential.role_accounts.get(role) for role in roles_with(privilege))
     grantee = Q(user=user) if user is not None else Q(credential=credential)
     return AccountRole.objects.filter(grantee, role__in=roles_with(privilege)).exists()
 

@@ -24,8 +24,11 @@ def lock_billing_items(ids: Iterable[int]) -> dict[int, BillingItem]:
     """Lock the billing items with these ids (those that exist), keyed by id.
 
     Every Legend payment sends this: written once as SQL (billing_site/model_sql.py)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
     with connection.cursor() as cursor:
-        cursor.execute(_lock_items_sql(), [sorted(set(ids))])
+        cursor.execute(_lock_items_sql(), [wanted])
         items = [model_sql.instance(BillingItem, row) for row in cursor.fetchall()]
     return {item.pk: item for item in items}
 

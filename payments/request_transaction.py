@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
@@ -55,6 +55,16 @@ class OneTransactionPerWrite:
                 if response.status_code >= 400:
                     transaction.set_rollback(True)
                 rolled_back = transaction.get_rollback()
+        except DatabaseError as error:
+            # The COMMIT itself failed (its outcome may be unknown) or the connection was lost:
+            # answered in the API's own shape (a 503 the client may retry with its key), as an
+            # error inside the view is; what the API's handler does not answer is raised on.
+            if not hasattr(self, "headers"):  # before DRF's dispatch began: while connecting
+                self.args, self.kwargs = args, kwargs
+                self.request = self.initialize_request(request, *args, **kwargs)
+                self.headers = self.default_response_headers
+            response = self.handle_exception(error)
+            return self.finalize_response(self.request, response, *args, **kwargs)
         finally:
             _joined.reset(token)
         if rolled_back:

@@ -113,7 +113,8 @@ def test_a_keyed_legend_payment_costs_a_fixed_number_of_statements():
         sqls = [query["sql"] for query in captured.captured_queries]
         # One transaction from the key's lookup to the answer, and no savepoint in it.
         assert [sql for sql in sqls if sql in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
-        assert sqls[0] == "BEGIN" and sqls[-1] == "COMMIT"
+        assert sqls[0] == "BEGIN"
+        assert sqls[-1] == "COMMIT"
         assert not any("SAVEPOINT" in sql for sql in sqls)
         return statements(captured)
 

@@ -11,7 +11,12 @@ from django.utils import timezone
 from billing_site import model_sql
 from contacts.locks import lock_account
 from contacts.models import Account, ApiCredential, Contact
-from contacts.selectors import active_credential_for_secret, contact_by_guid
+from contacts.selectors import (
+    active_credential_for_secret,
+    contact_by_guid,
+    has_privilege_anywhere,
+    roles_on_account,
+)
 from invoices.locks import lock_billing_items
 from invoices.models import BillingItem, Invoice, InvoiceStatus
 from payments.locks import lock_account_for_payment
@@ -64,12 +69,19 @@ def test_the_credential_comes_with_its_roles_and_only_while_it_is_valid():
     credential = active_credential_for_secret(role.credential.secret)
 
     assert fields(credential) == fields(ApiCredential.objects.get(pk=role.credential.pk))
-    assert credential.grants == {
-        role.account_id: frozenset({"admin", "billing_payment"}),
-        other.account_id: frozenset({"admin"}),
+    assert credential.role_accounts == {
+        "admin": frozenset({role.account_id, other.account_id}),
+        "billing_payment": frozenset({role.account_id}),
     }
+    grantee = {"credential": credential}
+    assert roles_on_account(account_id=role.account_id, **grantee) == {"admin", "billing_payment"}
+    assert roles_on_account(account_id=other.account_id, **grantee) == {"admin"}
+    assert roles_on_account(account_id=10**12, **grantee) == frozenset()
     bare = ApiCredentialFactory()
-    assert active_credential_for_secret(bare.secret).grants == {}
+    bare_credential = active_credential_for_secret(bare.secret)
+    assert bare_credential.role_accounts == {"admin": frozenset(), "billing_payment": frozenset()}
+    assert not has_privilege_anywhere(privilege="billing_payment", credential=bare_credential)
+    assert has_privilege_anywhere(privilege="billing_payment", credential=credential)
 
     ApiCredential.objects.filter(pk=bare.pk).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)

@@ -61,7 +61,7 @@ def test_debug_without_database_url_uses_the_quick_starts_own_postgresql(port, e
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "billing_site.postgres_backend",  # Django's, with a cheaper health check
         "127.0.0.1",
         expected,
         "billing",
