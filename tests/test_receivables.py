@@ -7,9 +7,13 @@ import pytest
 
 from invoices.due import today
 from invoices.models import BillingItem, InvoiceStatus
+from invoices.services import billing_item_create
 from payments.actors import SYSTEM
+from payments.ledger import ledger_drift
+from payments.lines import BillingLine
+from payments.models import TenderType
 from payments.receivables import receivables_on
-from payments.services import invoices_pay
+from payments.services import billing_items_pay, invoices_pay, payment_reverse
 from tests.factories import (
     AccountFactory,
     BillingItemFactory,
@@ -48,6 +52,10 @@ def pay(invoice_, amount, dated, reversed_on=None):
     PaymentAllocationFactory(payment=payment, invoice=invoice_, amount=Decimal(amount))
     if reversed_on:
         ReversalFactory(payment=payment, reversed_at=at(reversed_on))
+    else:  # the stored balance, as the money service keeps it: what unreversed payments leave
+        invoice_.balance -= Decimal(amount)
+        invoice_.status = InvoiceStatus.PAID if invoice_.balance == 0 else InvoiceStatus.OPEN
+        invoice_.save(update_fields=["balance", "status"])
     return payment
 
 
@@ -70,6 +78,8 @@ def ledger():
     invoice(eur, "2026-05-01", "2026-05-31", "80.00")  # 30 days late: 1-30
     invoice(eur, "2026-03-01", "2026-04-01", "20.00")  # 90 days late: 61-90
     invoice(eur, "2026-03-01", "2026-03-31", "5.00")  # 91 days late: 90+
+    # Today's balances are the stored ones; earlier days correct them by the later movements.
+    assert ledger_drift() == []
 
 
 def test_ageing_as_of_a_past_date_counts_only_what_was_dated_up_to_it(ledger):
@@ -163,6 +173,9 @@ def test_billing_items_count_with_their_payments_and_write_downs_dated_up_to_the
     PaymentAllocationFactory(
         payment=payment, invoice=None, billing_item=fee, amount=Decimal("10.00")
     )
+    # The stored balance, as the money service keeps it: 100.00 - 30.00 - 20.00 - 10.00.
+    BillingItem.objects.filter(pk=fee.pk).update(balance=Decimal("40.00"))
+    assert ledger_drift() == []
 
     (gbp,) = receivables_on(AS_OF)
 
@@ -179,3 +192,59 @@ def test_billing_items_count_with_their_payments_and_write_downs_dated_up_to_the
     (gbp_later,) = receivables_on(on("2026-07-10"))
     assert gbp_later.buckets["1-30"] == Decimal("40.00")  # 20.00 more written down on 07-01
     assert gbp_later.buckets["31-60"] == Decimal("7.00")  # created 07-05, due 06-01: 39 days
+
+
+def test_a_row_paid_twice_on_a_day_owed_nothing_then_not_less():
+    """A payment reversed today, and another dated in the past on top of it: on the days both
+    stood, the row owed less than zero. It counts as nothing, not against the account's others."""
+    account = AccountFactory(currency="GBP")
+    card = TenderType.objects.get(name="Card").pk
+
+    def dated(days: int) -> datetime.datetime:
+        return datetime.datetime.combine(days_ago(days), datetime.time(12), datetime.UTC)
+
+    twice = InvoiceFactory(account=account, issue_date=days_ago(30), due_date=days_ago(20))
+    InvoiceFactory(
+        account=account, issue_date=days_ago(30), due_date=days_ago(20), amount=Decimal("50.00")
+    )
+    fee = billing_item_create(
+        contact=ContactFactory(account=account),
+        description="Fee",
+        due_date=days_ago(20),
+        total_amount=Decimal("40.00"),
+    )
+    BillingItem.objects.filter(pk=fee.pk).update(created_at=dated(30))
+    for days in (15, 12):  # the first is reversed today, after the second was recorded
+        invoice_payment = invoices_pay(
+            account_id=account.pk,
+            invoice_ids=[twice.pk],
+            amount=Decimal("100.00"),
+            past_due_only=False,
+            payment_date=dated(days),
+            actor=SYSTEM,
+        ).payment
+        item_payment = billing_items_pay(
+            contact=fee.contact,
+            tender_type_id=card,
+            payment_date=dated(days),
+            lines=[BillingLine(fee.pk, Decimal("40.00"))],
+            actor=SYSTEM,
+        ).payment
+        if days == 15:
+            for payment in (invoice_payment, item_payment):
+                payment_reverse(payment_id=payment.pk, reason="Bounced", actor=SYSTEM)
+    assert ledger_drift() == []
+
+    # 10 days ago both payments of each row stood: 100.00 - 200.00 and 40.00 - 80.00 owed.
+    (gbp,) = receivables_on(days_ago(10))
+    assert gbp.buckets["1-30"] == Decimal("50.00")
+    assert gbp.receivable == Decimal("50.00")
+    assert gbp.accounts_past_due == 1
+    # 13 days ago only the first stood; today only the second does.
+    (gbp,) = receivables_on(days_ago(13))
+    assert gbp.receivable == Decimal("50.00")
+    # 16 days ago neither had been made.
+    (gbp,) = receivables_on(days_ago(16))
+    assert gbp.receivable == Decimal("190.00")
+    (gbp,) = receivables_on(today())
+    assert gbp.receivable == Decimal("50.00")

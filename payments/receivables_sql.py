@@ -1,0 +1,196 @@
+"""The dashboard's SQL statement: what is owed per currency and ageing bucket at the end of a day.
+
+What a row (an invoice, a billing item) owed at the end of a day is its stored balance corrected
+by the movements that changed it after that day (docs/receivables.md, rule 4; a balance is the
+amount less the allocations of the payments not reversed, less write-downs: payments.ledger):
+
+    owed then = balance
+              + allocations of payments dated after the day and not reversed (not made yet then)
+              - allocations of payments dated up to the day and reversed after it (standing then)
+              + write-downs dated after the day (billing items)
+
+A payment dated after the day and reversed counts neither then nor now. A row counts when it owed
+more than zero; the sum of max(owed then, 0) over the rows is, per account and bucket,
+
+    the balances of the open rows (one pass over the rows owing something now, in parallel)
+  + the corrections (each later movement, joined to its row)
+  + for the rows a reversal after the day touched (the only ones that can have owed less than
+    zero then: payments dated in the past on top of one reversed later), what they owed below zero.
+
+So only the movements since the day are read besides the open rows, where summing every row's
+standing payments read the whole ledger: today there are none (a payment dated tomorrow within
+Legend's clock skew, rule 6, is one). No CTE: PostgreSQL estimates each part and runs the large
+ones in parallel. Every amount summed is a part of what rows owing more than zero owe, so an
+account owes something past due when its past-due buckets add up to more than zero.
+"""
+
+from contacts.models import Account
+from invoices.models import BillingItem, Invoice
+
+from .models import Payment, PaymentAllocation, Reversal, WriteDown
+
+TABLES = {
+    "allocation": PaymentAllocation._meta.db_table,
+    "payment": Payment._meta.db_table,
+    "reversal": Reversal._meta.db_table,
+    "write_down": WriteDown._meta.db_table,
+    "account": Account._meta.db_table,
+}
+
+# Allocations of payments dated up to the day and reversed after it: standing then, not now.
+REVERSED_SQL = """
+    SELECT allocation.{target} AS target_id, -allocation.amount AS amount
+    FROM {reversal} reversal
+    JOIN {payment} payment ON payment.id = reversal.payment_id
+    JOIN {allocation} allocation ON allocation.payment_id = payment.id
+    WHERE reversal.reversed_at >= %(end)s AND payment.payment_date < %(end)s
+      AND allocation.{target} IS NOT NULL
+"""
+
+# Every correction of a kind of row: what its stored balance lacks for the end of the day.
+LATER_SQL = """
+    SELECT allocation.{target} AS target_id, allocation.amount
+    FROM {payment} payment
+    JOIN {allocation} allocation ON allocation.payment_id = payment.id
+    WHERE payment.payment_date >= %(end)s AND allocation.{target} IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM {reversal} reversal WHERE reversal.payment_id = payment.id)
+    UNION ALL
+    {reversed}
+    {write_downs}
+"""
+
+WRITE_DOWNS_SQL = """
+    UNION ALL
+    SELECT write_down.billing_item_id, write_down.amount
+    FROM {write_down} write_down
+    WHERE write_down.write_down_date >= %(end)s
+"""
+
+# The corrections of the rows a reversal after the day touched, all of them (index lookups by row).
+TOUCHED_SQL = """
+    SELECT allocation.{target} AS target_id,
+           CASE WHEN payment.payment_date >= %(end)s AND reversal.id IS NULL
+                THEN allocation.amount
+                WHEN payment.payment_date < %(end)s AND reversal.reversed_at >= %(end)s
+                THEN -allocation.amount
+                ELSE 0 END AS amount
+    FROM {allocation} allocation
+    JOIN {payment} payment ON payment.id = allocation.payment_id
+    LEFT JOIN {reversal} reversal ON reversal.payment_id = payment.id
+    WHERE allocation.{target} IN (SELECT reversed.target_id FROM ({reversed}) reversed)
+    {write_downs}
+"""
+
+TOUCHED_WRITE_DOWNS_SQL = """
+    UNION ALL
+    SELECT write_down.billing_item_id, write_down.amount
+    FROM {write_down} write_down
+    WHERE write_down.write_down_date >= %(end)s
+      AND write_down.billing_item_id IN (SELECT reversed.target_id FROM ({reversed}) reversed)
+"""
+
+# One kind of row: its open rows, its corrections, and what the rows a reversal touched owed below
+# zero. `{counted}` is the condition on `owing` for a row to count on the day at all.
+KIND_SQL = """
+    SELECT account_id, {balance_sums}
+    FROM {table}
+    WHERE {open}
+    GROUP BY account_id
+    UNION ALL
+    SELECT owing.account_id, {correction_sums}
+    FROM ({later}) later
+    JOIN {table} owing ON owing.id = later.target_id
+    WHERE {counted}
+    GROUP BY owing.account_id
+    UNION ALL
+    SELECT owing.account_id, {below_zero_sums}
+    FROM (
+        SELECT touched.target_id, SUM(touched.amount) AS total
+        FROM ({touched}) touched
+        GROUP BY touched.target_id
+    ) later
+    JOIN {table} owing ON owing.id = later.target_id
+    WHERE {counted}
+    GROUP BY owing.account_id
+"""
+
+RECEIVABLES_SQL = """
+SELECT account.currency, {currency_sums}
+FROM (
+    SELECT account_id, {account_sums}
+    FROM ({invoices} UNION ALL {billing_items}) per_part
+    GROUP BY account_id
+) per_account
+JOIN {account} account ON account.id = per_account.account_id
+GROUP BY account.currency
+HAVING SUM({owed}) > 0
+"""
+
+# Each kind of row: its table, the allocations' column naming it, its open rows, the rows that
+# count on the day, and whether it has write-downs.
+KINDS = {
+    "invoices": (
+        Invoice._meta.db_table,
+        "invoice_id",
+        "status = %(open)s AND issue_date <= %(as_of)s",
+        "owing.status <> %(void)s AND owing.issue_date <= %(as_of)s",
+        False,
+    ),
+    "billing_items": (
+        BillingItem._meta.db_table,
+        "billing_item_id",
+        "balance > 0 AND created_at < %(end)s",
+        "owing.created_at < %(end)s",
+        True,
+    ),
+}
+
+BELOW_ZERO = "CASE WHEN balance + later.total < 0 THEN -(balance + later.total) ELSE 0 END"
+
+
+def receivables_sql(bucket_conditions: list[str]) -> str:
+    """The statement, with `%(end)s`, `%(as_of)s`, `%(open)s`, `%(void)s` and the parameters of
+    `bucket_conditions` (one SQL condition on `due_date` per ageing bucket, current first)."""
+
+    def sums(amount: str) -> str:
+        return ", ".join(
+            f"SUM(CASE WHEN {condition} THEN {amount} ELSE 0 END) AS owed_{index}"
+            for index, condition in enumerate(bucket_conditions)
+        )
+
+    def kind(table: str, target: str, open_: str, counted: str, write_downs: bool) -> str:
+        reversed_ = REVERSED_SQL.format(target=target, **TABLES)
+        return KIND_SQL.format(
+            table=table,
+            open=open_,
+            counted=counted,
+            later=LATER_SQL.format(
+                target=target,
+                reversed=reversed_,
+                write_downs=WRITE_DOWNS_SQL.format(**TABLES) if write_downs else "",
+                **TABLES,
+            ),
+            touched=TOUCHED_SQL.format(
+                target=target,
+                reversed=reversed_,
+                write_downs=TOUCHED_WRITE_DOWNS_SQL.format(reversed=reversed_, **TABLES)
+                if write_downs
+                else "",
+                **TABLES,
+            ),
+            balance_sums=sums("balance"),
+            correction_sums=sums("later.amount"),
+            below_zero_sums=sums(BELOW_ZERO),
+        )
+
+    indexes = range(len(bucket_conditions))
+    past_due = " + ".join(f"owed_{index}" for index in indexes[1:])
+    return RECEIVABLES_SQL.format(
+        invoices=kind(*KINDS["invoices"]),
+        billing_items=kind(*KINDS["billing_items"]),
+        account_sums=", ".join(f"SUM(owed_{index}) AS owed_{index}" for index in indexes),
+        currency_sums=", ".join(f"SUM(owed_{index})" for index in indexes)
+        + f", SUM(CASE WHEN {past_due} > 0 THEN 1 ELSE 0 END)",
+        owed=" + ".join(f"owed_{index}" for index in indexes),
+        **TABLES,
+    )
