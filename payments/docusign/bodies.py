@@ -59,8 +59,16 @@ def invoice_body(invoice: dict, invoice_uri_prefix: str) -> dict:
     }
 
 
-def payment_item_body(payment: dict) -> dict:
-    """`billingPaymentItem` (BillingPaymentItemSerializer) of a `payment_item_rows` row."""
+def payment_items_body(payments) -> list[dict]:
+    """`payment_item_body` of each row, the current time zone looked up once rather than by
+    each row's `paymentDate` (half the cost of a row)."""
+    datetime_field = serializers.DateTimeField()
+    datetime_field = serializers.DateTimeField(default_timezone=datetime_field.default_timezone())
+    return [payment_item_body(payment, datetime_field.to_representation) for payment in payments]
+
+
+def payment_item_body(payment: dict, datetime_text=_datetime) -> dict:
+    """`billingPaymentItem` (BillingPaymentItemSerializer) of an `account_payment_rows` row."""
     pk = payment["pk"]
     description = payment["description"] or f"Payment P{pk:08d}"  # Payment.number
     if payment["reversal"] is not None:
@@ -68,7 +76,7 @@ def payment_item_body(payment: dict) -> dict:
     return {
         "amount": format_amount(payment["amount"]),
         "description": description,
-        "paymentDate": _datetime(payment["payment_date"]),
+        "paymentDate": datetime_text(payment["payment_date"]),
         "paymentId": str(pk),
         "paymentNumber": f"P{pk:08d}",
     }

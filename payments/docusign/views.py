@@ -35,7 +35,7 @@ from ..idempotency import respond_once
 from ..models import Payment
 from ..selectors import account_payment_rows
 from ..services import InvoicesPaid, invoices_pay
-from .bodies import past_due_body, payment_item_body
+from .bodies import past_due_body, payment_item_body, payment_items_body
 from .errors import restapi_exception_handler, seed_exception_handler
 from .schema import (
     INVOICE_EXAMPLES,
@@ -216,7 +216,7 @@ class BillingPaymentViewSet(AccountBillingViewSet):
     def list(self, request, account_id):
         # Rows, not instances; the items as BillingPaymentItemSerializer describes them.
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([payment_item_body(payment) for payment in page])
+        return self.get_paginated_response(payment_items_body(page))
 
     @extend_schema(
         summary="One payment",
