@@ -99,7 +99,8 @@ def run(app, pool: list[str], requests: int, keys: bool, profiler=None) -> dict:
     backend = connection.connection.info.backend_pid
     todo = [pool[warm + i % (len(pool) - warm)] for i in range(requests)]
     keys_ = [f"profile-{uuid.uuid4().hex}" if keys else None for _ in todo]
-    db_before, cpu_before, wall_before = backend_cpu(backend), time.process_time(), time.perf_counter()
+    db_before = backend_cpu(backend)
+    cpu_before, wall_before = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
     for line, key in zip(todo, keys_, strict=True):
@@ -111,7 +112,11 @@ def run(app, pool: list[str], requests: int, keys: bool, profiler=None) -> dict:
         db = float("nan")  # the connection was replaced (CONN_MAX_AGE, health check): unknown
     else:
         db = backend_cpu(backend) - db_before
-    return {"app_ms": 1000 * cpu / requests, "db_ms": 1000 * db / requests, "wall_ms": 1000 * wall / requests}
+    return {
+        "app_ms": 1000 * cpu / requests,
+        "db_ms": 1000 * db / requests,
+        "wall_ms": 1000 * wall / requests,
+    }
 
 
 def measure(names: list[str], requests: int, cprofile: int, settings: str) -> dict:
@@ -140,15 +145,22 @@ def measure(names: list[str], requests: int, cprofile: int, settings: str) -> di
             stats = pstats.Stats(profiler, stream=out).strip_dirs()
             stats.sort_stats("tottime").print_stats(cprofile)
             stats.sort_stats("cumulative").print_stats(cprofile)
-            print(f"\n== cProfile of {name} ({requests} requests) ==\n{out.getvalue()}", file=sys.stderr)
+            print(
+                f"\n== cProfile of {name} ({requests} requests) ==\n{out.getvalue()}",
+                file=sys.stderr,
+            )
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--only", action="append", help=f"part of a target's name: {', '.join(BY_NAME)}")
+    parser.add_argument(
+        "--only", action="append", help=f"part of a target's name: {', '.join(BY_NAME)}"
+    )
     parser.add_argument("--requests", type=int, default=300, help="timed requests per target (300)")
-    parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the top N functions")
+    parser.add_argument(
+        "--cprofile", type=int, default=0, metavar="N", help="print the top N functions"
+    )
     parser.add_argument("--side", help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = [t.name for t in TARGETS if not args.only or any(o in t.name for o in args.only)]
@@ -195,7 +207,10 @@ def main() -> None:
     reference = json.loads(done.stdout.splitlines()[-1])
 
     print(f"CPU per request, {args.requests} requests a target, one at a time (ms)")
-    header = f"{'target':<14}{'app':>8}{'db':>8}{'wall':>8}   {'ref app':>8}{'ref db':>8}{'ref wall':>9}   {'app x':>6}{'wall x':>7}"
+    header = (
+        f"{'target':<14}{'app':>8}{'db':>8}{'wall':>8}"
+        f"   {'ref app':>8}{'ref db':>8}{'ref wall':>9}   {'app x':>6}{'wall x':>7}"
+    )
     print(header)
     print("-" * len(header))
     for name, mine in product.items():
