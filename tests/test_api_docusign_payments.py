@@ -813,6 +813,16 @@ def test_get_payment_made_over_the_api(client, mount, account, credential, invoi
     assert body["amount"] == "125.50"
 
 
+def test_query_count_of_get_payment(client, account, credential, django_assert_num_queries):
+    payment = PaymentFactory(account=account, description="Settled by wire")
+    ReversalFactory(payment=payment)
+    address = url("restapi", account, f"{PAYMENTS}/{payment.pk}")
+    # The key (with its roles), the history context, the account, the payment with its reversal.
+    with django_assert_num_queries(4):
+        response = get(client, address, credential)
+    assert response.json()["description"] == "Settled by wire (reversed)"
+
+
 @both_mounts
 @pytest.mark.parametrize("which", ["others", "unknown", "abc", "huge", "negative", "superscript"])
 def test_get_payment_not_found(client, mount, account, credential, which):

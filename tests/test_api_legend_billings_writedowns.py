@@ -12,9 +12,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from billing_site.api.renderers import dumps_exact
 from contacts.roles import Role
 from invoices.models import BillingItem
+from invoices.selectors import contact_billing_items
 from payments.actors import Channel
+from payments.legend.serializers import BillingsResponseSerializer
 from payments.lines import LineRefusal
 from payments.models import IdempotencyRecord, Payment, WriteDown
 from tests.factories import (
@@ -168,6 +171,30 @@ def test_billings_lists_the_contacts_items_oldest_due_first(
         assert type(billing["Balance"]) is float
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", billing["DueDate"])
     assert '"TotalAmount":80.00,"Balance":30.25}' in response.content.decode()
+
+
+@pytest.mark.parametrize("outstanding_only", ["true", "false"])
+def test_billings_body_is_the_serializers(till, contact, billings, outstanding_only):
+    """The lines are built from rows (payments.legend.bodies): byte for byte what the schema's
+    serializer renders over the model instances, as the endpoint did before."""
+    BillingItemFactory(
+        contact=contact,
+        description="Casier «été»",
+        total_amount=Decimal("1234567.80"),
+        balance=Decimal("0.05"),
+    )
+    items = contact_billing_items(contact, outstanding_only=outstanding_only == "true")
+    expected = BillingsResponseSerializer(
+        {"ContactId": contact.guid, "Success": True, "ErrorMessage": None, "Billings": items}
+    ).data
+
+    response = get_billings(
+        till, {"ContactId": str(contact.guid), "OutstandingOnly": outstanding_only}
+    )
+
+    assert response.status_code == 200
+    assert response.content == dumps_exact(expected).encode()
+    assert len(expected["Billings"]) == (4 if outstanding_only == "true" else 5)
 
 
 def test_billings_for_a_contact_with_no_items_is_an_empty_list(till, contact):

@@ -4,6 +4,7 @@ The same viewsets serve both mounts; `SeedMount` only swaps the envelope, the er
 extra `id` / `created_at` of a new payment.
 """
 
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -27,14 +28,15 @@ from contacts.permissions import HasAccountPrivilege
 from contacts.roles import Privilege
 from invoices.models import Invoice
 from invoices.pdf import pdf_response
-from invoices.selectors import account_invoices, past_due_summary
+from invoices.selectors import account_invoices, past_due_rows
 
 from ..actors import Actor, Channel
 from ..idempotency import respond_once
 from ..models import Payment
 from ..request_transaction import OneTransactionPerWrite
-from ..selectors import account_payments
+from ..selectors import account_payment_rows
 from ..services import InvoicesPaid, invoices_pay
+from .bodies import past_due_body, payment_item_body, payment_items_body
 from .errors import restapi_exception_handler, seed_exception_handler
 from .schema import (
     INVOICE_EXAMPLES,
@@ -124,10 +126,19 @@ class PastDueInvoicesViewSet(AccountBillingViewSet):
         examples=PAST_DUE_EXAMPLES,
     )
     def list(self, request, account_id):
-        summary = past_due_summary(self.account)
-        return Response(
-            BillingInvoicesSummarySerializer(summary, context=self.get_serializer_context()).data
+        # From rows, as BillingInvoicesSummarySerializer describes it (.bodies).
+        return Response(past_due_body(past_due_rows(self.account), self.invoice_uri_prefix()))
+
+    def invoice_uri_prefix(self) -> str:
+        """An invoice's URI without its id, on this request's mount, with the account's number
+        whichever form of {accountId} the request used (as BillingInvoiceSerializer builds it)."""
+        uri = reverse(
+            f"{self.request.resolver_match.namespace}:billing-invoices-detail",
+            kwargs={"account_id": self.account.number, "pk": 0},
         )
+        prefix, _, pk = uri.rpartition("/")
+        assert pk == "0", uri  # noqa: S101 - the route ends with the id
+        return f"{prefix}/"
 
 
 class BillingInvoiceViewSet(AccountBillingViewSet):
@@ -192,7 +203,7 @@ class BillingPaymentViewSet(AccountBillingViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no account
             return Payment.objects.none()
-        return account_payments(self.account)
+        return account_payment_rows(self.account)
 
     @extend_schema(
         summary="The account's payments in a date range",
@@ -204,8 +215,9 @@ class BillingPaymentViewSet(AccountBillingViewSet):
         examples=PAYMENT_EXAMPLES,
     )
     def list(self, request, account_id):
+        # Rows, not instances; the items as BillingPaymentItemSerializer describes them.
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(payment_items_body(page))
 
     @extend_schema(
         summary="One payment",
@@ -222,7 +234,7 @@ class BillingPaymentViewSet(AccountBillingViewSet):
             raise ApiError(
                 404, "PAYMENT_NOT_FOUND", f"Payment {pk!r} was not found in this account."
             )
-        return Response(self.get_serializer(payment).data)
+        return Response(payment_item_body(payment))
 
     @extend_schema(
         summary="Pay the account's past-due invoices (or one, with invoiceId)",

@@ -27,6 +27,7 @@ from ..idempotency import respond_once
 from ..lines import BillingLine, LineOutcome, WriteDownLine
 from ..request_transaction import OneTransactionPerWrite
 from ..services import billing_items_pay, billing_items_write_down
+from .bodies import BILLING_FIELDS, billing_body
 from .errors import OTHER_ROLE, LegendFailure, legend_exception_handler
 from .schema import (
     BILLINGS_EXAMPLES,
@@ -208,10 +209,11 @@ class BillingsViewSet(LegendViewSet):
         query = self.parse(BillingsQuerySerializer, request.query_params)
         contact = self.contact_in_scope(query["ContactId"], unknown_status=404)
         items = contact_billing_items(contact, outstanding_only=query["OutstandingOnly"])
+        # Rows, not instances, as BillingsResponseSerializer describes them (.bodies).
         response = {
-            "ContactId": contact.guid,
+            "ContactId": str(contact.guid),
             "Success": True,
             "ErrorMessage": None,
-            "Billings": items,
+            "Billings": [billing_body(row) for row in items.values_list(*BILLING_FIELDS)],
         }
-        return Response(BillingsResponseSerializer(response).data)
+        return Response(response)
