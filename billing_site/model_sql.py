@@ -11,6 +11,14 @@ from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, models
 
+BIGINT_MAX = 2**63 - 1
+
+
+def bigints(values) -> list[int]:
+    """The distinct values that a `bigint` key column could hold, sorted (for `= ANY(%s::bigint[])`:
+    an id out of range names no row, and must not make the cast fail)."""
+    return sorted({value for value in values if -BIGINT_MAX - 1 <= value <= BIGINT_MAX})
+
 
 def quoted(name: str) -> str:
     return connection.ops.quote_name(name)

@@ -23,8 +23,8 @@ from billing_site import model_sql
 from billing_site.money import ZERO, InvalidAmount, format_amount, parse_amount
 from contacts.locks import lock_account
 from contacts.models import Contact
-from invoices.due import past_due_q
-from invoices.locks import lock_billing_items, lock_invoices
+from invoices.due import today
+from invoices.locks import lock_billing_items, lock_invoices, lock_open_invoices
 from invoices.models import BillingItem, Invoice, InvoiceStatus
 
 from .actors import Actor
@@ -107,14 +107,12 @@ def invoices_pay(
     account, tender_active = lock_account_for_payment(account_id, tender_type_id)
     _check_api_payments_allowed(account, actor)
 
-    condition = Q(account_id=account.pk, status=InvoiceStatus.OPEN)
-    if past_due_only:
-        condition &= past_due_q()
+    due_before = today() if past_due_only else None  # invoices.due.past_due_q
     if invoice_ids is None:
-        invoices = lock_invoices(condition)
+        invoices = lock_open_invoices(account.pk, due_before=due_before)
     else:
         wanted = set(invoice_ids)
-        invoices = lock_invoices(condition & Q(pk__in=wanted))
+        invoices = lock_open_invoices(account.pk, due_before=due_before, ids=wanted)
         missing = wanted - {invoice.pk for invoice in invoices}
         if missing:
             state = "open and past due" if past_due_only else "open"

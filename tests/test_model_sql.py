@@ -147,3 +147,36 @@ def test_update_balances_sets_each_row_in_one_statement(django_assert_num_querie
         (Decimal("3.25"), InvoiceStatus.OPEN),
         (Decimal("10.00"), InvoiceStatus.OPEN),
     ]
+
+
+def test_the_past_due_lock_takes_exactly_what_past_due_q_selects():
+    from invoices.due import past_due_q, today
+    from invoices.locks import lock_open_invoices
+    from tests.factories import days_ago
+
+    account = InvoiceFactory(due_date=days_ago(3)).account
+    for days in (10, 1, 0, -5):
+        InvoiceFactory(account=account, due_date=days_ago(days))
+    InvoiceFactory(account=account, due_date=days_ago(20), status=InvoiceStatus.VOID)
+    InvoiceFactory(due_date=days_ago(9))  # another account's
+    expected = list(
+        Invoice.objects.filter(past_due_q(), account=account).order_by("pk").values_list("pk")
+    )
+    locked = lock_open_invoices(account.pk, due_before=today())
+    assert [(invoice.pk,) for invoice in locked] == expected
+    assert len(expected) == 3
+    open_ = lock_open_invoices(account.pk)
+    assert len(open_) == 5
+    one = expected[0][0]
+    assert [i.pk for i in lock_open_invoices(account.pk, ids=[one, 2**70, -(2**70)])] == [one]
+
+
+def test_an_account_is_found_by_number_or_guid_and_nothing_else():
+    from contacts.selectors import account_by_reference
+
+    account = InvoiceFactory().account
+    assert fields(account_by_reference(str(account.number))) == fields(account)
+    assert fields(account_by_reference(str(account.guid).upper())) == fields(account)
+    assert fields(account_by_reference(account.number)) == fields(account)
+    for reference in ("9" * 30, "not-a-guid", "", "١٢٣", str(account.number + 10**6)):
+        assert account_by_reference(reference) is None
