@@ -164,7 +164,7 @@ def peek(key: str) -> Window | None:
         if isinstance(cache, RedisCache):
             full_key = cache.make_and_validate_key(key)
             client = _client(cache, write=False)
-            count, ttl = client.pipeline().get(full_key).ttl(full_key).execute()
+            count, ttl = client.pipeline(transaction=False).get(full_key).ttl(full_key).execute()
             return None if count is None else Window(int(count), max(1, int(ttl)))
         count = cache.get(key)
         if count is None:
