@@ -9,7 +9,6 @@ from billing_site.api.limits import BodyLimits
 from billing_site.api.parsers import DecimalJSONParser, DecimalTextJSONParser
 from billing_site.api.renderers import ExactNumberJSONRenderer
 from billing_site.api.throttles import ApiRateThrottle
-from billing_site.money import ZERO
 from contacts.authentication import (
     BearerCredentialAuthentication,
     StaffSessionAuthentication,
@@ -24,10 +23,10 @@ from invoices.selectors import contact_billing_items
 
 from ..actors import Actor, Channel
 from ..idempotency import respond_once
-from ..lines import BillingLine, LineOutcome, WriteDownLine
+from ..lines import BillingLine, WriteDownLine
 from ..request_transaction import OneTransactionPerWrite
 from ..services import billing_items_pay, billing_items_write_down
-from .bodies import BILLING_FIELDS, billing_body
+from .bodies import BILLING_FIELDS, billing_body, processed_body
 from .errors import OTHER_ROLE, LegendFailure, legend_exception_handler
 from .schema import (
     BILLINGS_EXAMPLES,
@@ -87,17 +86,6 @@ class LegendViewSet(OneTransactionPerWrite, BodyLimits, viewsets.GenericViewSet)
     def actor(self) -> Actor:
         return Actor(channel=Channel.LEGEND_API, **request_grantee(self.request))
 
-    @staticmethod
-    def line_result(outcome: LineOutcome) -> dict:
-        return {
-            "BillingId": outcome.billing_id,
-            # An unknown (or another contact's) item has no balance to show: 0, as .NET's
-            # non-nullable decimal expects, with the line's ErrorMessage saying why.
-            "Balance": ZERO if outcome.balance is None else outcome.balance,
-            "ProcessDate": outcome.processed_at,
-            "ErrorMessage": outcome.message,
-        }
-
 
 class BillingPaymentsViewSet(LegendViewSet):
     required_privilege = Privilege.BILLING_PAYMENT
@@ -132,16 +120,16 @@ class BillingPaymentsViewSet(LegendViewSet):
             ],
             actor=self.actor(),
         )
-        response = {
-            "ContactId": contact.guid,
-            "Success": result.all_applied,
-            "ErrorMessage": None if result.all_applied else "Some lines were not applied.",
-            "BillingPayments": [
-                {**self.line_result(outcome), "PaymentDate": body["PaymentDate"]}
-                for outcome in result.lines
-            ],
-        }
-        return Response(BillingPaymentsResponseSerializer(response).data)
+        return Response(
+            processed_body(
+                contact.guid,
+                result.all_applied,
+                result.lines,
+                self.lines_key,
+                "PaymentDate",
+                body["PaymentDate"],
+            )
+        )
 
 
 class BillingWriteDownsViewSet(LegendViewSet):
@@ -175,16 +163,16 @@ class BillingWriteDownsViewSet(LegendViewSet):
             reason=body["Notes"],
             actor=self.actor(),
         )
-        response = {
-            "ContactId": contact.guid,
-            "Success": result.all_applied,
-            "ErrorMessage": None if result.all_applied else "Some lines were not applied.",
-            "BillingWriteDowns": [
-                {**self.line_result(outcome), "WriteDownDate": body["WriteDownDate"]}
-                for outcome in result.lines
-            ],
-        }
-        return Response(BillingWriteDownsResponseSerializer(response).data)
+        return Response(
+            processed_body(
+                contact.guid,
+                result.all_applied,
+                result.lines,
+                self.lines_key,
+                "WriteDownDate",
+                body["WriteDownDate"],
+            )
+        )
 
 
 class BillingsViewSet(LegendViewSet):
