@@ -646,12 +646,22 @@ def main() -> None:
         action="append",
         help=f"targets whose name has this, repeatable: {', '.join(BY_NAME)}",
     )
+    parser.add_argument(
+        "--product-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the product's servers, repeatable (e.g. DB_CONN_MAX_AGE=0)",
+    )
     parser.add_argument("--replay-reference", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.replay_reference:
         return replay_reference(args.replay_reference)
     if args.quick:
         args.duration, args.rounds, args.warmup = 2, 1, 1
+    overrides = dict(item.partition("=")[::2] for item in args.product_env)
+    if any(not name for name in overrides):
+        sys.exit("bench: --product-env takes NAME=VALUE")
     runs = plan(args)
     if not runs:
         sys.exit(f"bench: --only matches no target ({', '.join(BY_NAME)})")
@@ -702,6 +712,7 @@ def main() -> None:
         shape = load_data.shape(sizes, day)
 
         env = product_environment(with_application_name(url, "benchload-product"))
+        env.update(overrides)
         ref_env = {
             **{k: v for k, v in env.items() if k not in APP_VARIABLES},
             "DJANGO_SETTINGS_MODULE": "bench.reference.settings",
@@ -719,6 +730,7 @@ def main() -> None:
                 f"bench: product {product}, reference {reference} ({args.workers} sync workers "
                 f"each); wrk {args.connections} connections, {args.duration} s a target, "
                 f"{args.rounds} rounds; {os.cpu_count()} cores"
+                + (f"; product with {' '.join(args.product_env)}" if overrides else "")
             )
             if args.warmup:
                 warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})

@@ -176,6 +176,21 @@ def peek(key: str) -> Window | None:
         return None
 
 
+def peek_count(key: str) -> int:
+    """The count of the window `key` (0 if empty or unavailable): one GET, for the check that
+    only needs the window's reset once the count is over its limit."""
+    cache = caches["default"]
+    try:
+        if isinstance(cache, RedisCache):
+            count = _client(cache, write=False).get(cache.make_and_validate_key(key))
+        else:
+            count = cache.get(key)
+        return 0 if count is None else int(count)
+    except Exception as error:
+        _log_unavailable(error)
+        return 0
+
+
 def _set_headers(request, limit: int, window: Window) -> None:
     """DocuSign's X-RateLimit-* headers, added to the response by RateLimitHeadersMiddleware."""
     request._request.rate_limit_headers = {
@@ -244,7 +259,10 @@ def check_auth_failures(request) -> None:
     limit = settings.API_AUTH_FAILURE_LIMIT
     if limit <= 0:
         return
-    window = peek(f"authfail:{client_address(request)}")
+    key = f"authfail:{client_address(request)}"
+    if peek_count(key) < limit:  # the usual case: one GET
+        return
+    window = peek(key)
     if window is not None and window.count >= limit:
         raise RateLimited(
             error_code=AUTH_FAILURES_CODE,
