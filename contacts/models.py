@@ -145,6 +145,16 @@ class AccountRole(models.Model):
                 name="account_role_unique_credential",
             ),
         ]
+        indexes = [
+            # A key's accounts per role, read with the key on every API request
+            # (contacts.selectors.active_credential_for_secret): from the index alone.
+            models.Index(
+                fields=["credential", "role"],
+                include=["account"],
+                condition=Q(credential__isnull=False),
+                name="account_role_by_credential",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} of {self.account} for {self.user or self.credential}"
