@@ -55,7 +55,10 @@ class BearerCredentialAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             record_auth_failure(request)
             raise exceptions.AuthenticationFailed("The API key is not valid.") from None
-        credential = active_credential_for_secret(secret)
+        # DocuSign's URLs name the account: read with the key, in the same query.
+        reference = getattr(request, "parser_context", None) or {}
+        reference = reference.get("kwargs", {}).get("account_id")
+        credential = active_credential_for_secret(secret, account_reference=reference)
         if credential is None:
             record_auth_failure(request)
             raise exceptions.AuthenticationFailed("The API key is not valid or has been revoked.")

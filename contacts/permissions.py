@@ -1,7 +1,7 @@
 from rest_framework.permissions import BasePermission
 
 from .authentication import request_grantee
-from .selectors import account_by_reference, has_privilege, has_privilege_anywhere
+from .selectors import NOT_ASKED, account_by_reference, has_privilege, has_privilege_anywhere
 
 
 class HasAccountPrivilege(BasePermission):
@@ -16,7 +16,9 @@ class HasAccountPrivilege(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        account = account_by_reference(view.kwargs["account_id"])
+        account = getattr(getattr(request.user, "credential", None), "account_in_path", NOT_ASKED)
+        if account is NOT_ASKED:  # a staff session, or a request the key's query did not scope
+            account = account_by_reference(view.kwargs["account_id"])
         if account is None or not has_privilege(
             account_id=account.pk, privilege=view.required_privilege, **request_grantee(request)
         ):

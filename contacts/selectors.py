@@ -15,22 +15,28 @@ from .roles import Role, roles_with
 def account_by_reference(reference: str | int) -> Account | None:
     """The account whose external number or GUID is `reference` (DocuSign's `{accountId}`).
 
-    Every DocuSign request asks it: written once as SQL (billing_site/model_sql.py)."""
+    Every DocuSign request asks it (with the key's query, `active_credential_for_secret`, when a
+    partner key calls): written once as SQL (billing_site/model_sql.py)."""
+    field, value = _reference_lookup(reference)
+    if field is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_account_sql(field), [value])
+        row = cursor.fetchone()
+    return None if row is None else model_sql.instance(Account, row)
+
+
+def _reference_lookup(reference: str | int) -> tuple[str | None, object]:
+    """("number", int) or ("guid", UUID) for an account reference; (None, None) for one that can
+    name no account (not a number or a GUID, or a number no column could hold)."""
     text = str(reference).strip()
     if text.isascii() and text.isdigit():
         number = int(text)
-        if number > model_sql.BIGINT_MAX:  # no such number; the column could not even hold it
-            return None
-        sql, value = _account_sql("number"), number
-    else:
-        try:
-            sql, value = _account_sql("guid"), uuid.UUID(text)
-        except ValueError:
-            return None
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value])
-        row = cursor.fetchone()
-    return None if row is None else model_sql.instance(Account, row)
+        return ("number", number) if number <= model_sql.BIGINT_MAX else (None, None)
+    try:
+        return "guid", uuid.UUID(text)
+    except ValueError:
+        return None, None
 
 
 @cache
@@ -38,26 +44,41 @@ def _account_sql(field: str) -> str:
     return model_sql.sql(f"SELECT {{a.all}} FROM {{a.table}} a WHERE {{a.{field}}} = %s", a=Account)  # noqa: S608
 
 
-def active_credential_for_secret(secret: str) -> ApiCredential | None:
+NOT_ASKED = object()  # `credential.account_in_path` when the request named no account
+
+
+def active_credential_for_secret(secret: str, account_reference=None) -> ApiCredential | None:
     """The credential that `secret` authenticates, or None: unrevoked, not expired, and `secret`
     is its current secret or its previous one within the grace period of the last rotation.
 
     One query, with the accounts on which the credential holds each role
     (`credential.role_accounts`: role -> account ids), so that no permission check of the request
-    asks again; both digests are unique (indexed) columns. Written once as SQL
-    (billing_site/model_sql.py): every API request sends it.
+    asks again, and, for a request that names an account (DocuSign's `{accountId}`,
+    `account_reference`), that account (`credential.account_in_path`, None if there is none):
+    authentication and scope together. Both digests are unique (indexed) columns. Written once as
+    SQL (billing_site/model_sql.py): every API request sends it.
     """
+    field, value = (None, None)
+    if account_reference is not None:
+        field, value = _reference_lookup(account_reference)
     digest, now = secret_digest(secret), timezone.now()
+    parameters = {"digest": digest, "now": now, "account": value, **_ROLE_PARAMETERS}
     with connection.cursor() as cursor:
-        cursor.execute(_credential_sql(), {"digest": digest, "now": now, **_ROLE_PARAMETERS})
+        cursor.execute(_credential_sql(field), parameters)
         row = cursor.fetchone()
     if row is None:
         return None
     credential = model_sql.instance(ApiCredential, row)
-    arrays = row[model_sql.width(ApiCredential) :]
+    start = model_sql.width(ApiCredential)
+    arrays = row[start : start + len(Role.values)]
     credential.role_accounts = {
         role: frozenset(accounts) for role, accounts in zip(Role.values, arrays, strict=True)
     }
+    credential.account_in_path = NOT_ASKED
+    if account_reference is not None:
+        start += len(Role.values)
+        found = field is not None and row[start] is not None
+        credential.account_in_path = model_sql.instance(Account, row, start) if found else None
     return credential
 
 
@@ -65,20 +86,26 @@ _ROLE_PARAMETERS = {f"role_{index}": role for index, role in enumerate(Role.valu
 
 
 @cache
-def _credential_sql() -> str:
+def _credential_sql(account_field: str | None) -> str:
+    """The key's query; with `account_field` ("number" or "guid"), the account it names too."""
     per_role = ", ".join(
         f"ARRAY(SELECT {{r.account}} FROM {{r.table}} r WHERE {{r.credential}} = {{c.id}} "  # noqa: S608
         f"AND {{r.role}} = %({name})s)"
         for name in _ROLE_PARAMETERS
     )
+    account, join = "", ""
+    if account_field is not None:
+        account = ", {a.all}"
+        join = f" LEFT JOIN {{a.table}} a ON {{a.{account_field}}} = %(account)s"
     return model_sql.sql(
-        f"SELECT {{c.all}}, {per_role} FROM {{c.table}} c "  # noqa: S608 - names from the models
+        f"SELECT {{c.all}}, {per_role}{account} FROM {{c.table}} c{join} "  # noqa: S608 - names from the models
         "WHERE ({c.secret_hash} = %(digest)s "
         "OR ({c.previous_secret_hash} = %(digest)s AND {c.previous_secret_expires_at} > %(now)s)) "
         "AND ({c.expires_at} IS NULL OR {c.expires_at} > %(now)s) AND {c.revoked_at} IS NULL "
         "LIMIT 1",
         c=ApiCredential,
         r=AccountRole,
+        a=Account,
     )
 
 

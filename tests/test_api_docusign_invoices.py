@@ -403,8 +403,9 @@ def test_query_count_of_list_invoices_does_not_grow_with_invoices(
 ):
     address = url("restapi", account, INVOICES)
     invoices_with_items(account, 3)
-    # The key's roles come with its authentication: no query of their own.
-    with django_assert_num_queries(5) as measured:
+    # The key's roles and the account of the URL come with its authentication: no query of their
+    # own.
+    with django_assert_num_queries(4) as measured:
         response = get(client, address, credential)
     assert len(response.json()["billingInvoices"]) == 3
 
@@ -423,8 +424,9 @@ def test_query_count_of_get_invoice_does_not_grow_with_items(
     large = InvoiceFactory(account=account)
     InvoiceItemFactory.create_batch(60, invoice=large)
 
-    # The key's roles come with its authentication: no query of their own.
-    with django_assert_num_queries(5) as measured:
+    # The key's roles and the account of the URL come with its authentication: no query of their
+    # own.
+    with django_assert_num_queries(4) as measured:
         get(client, url("restapi", account, f"{INVOICES}/{small.pk}"), credential)
     with django_assert_max_num_queries(len(measured.captured_queries)):
         response = get(client, url("restapi", account, f"{INVOICES}/{large.pk}"), credential)

@@ -235,9 +235,10 @@ def test_query_count_does_not_grow_with_invoices(
 ):
     address = url("restapi", account, PATH)
     past_due_invoices(account, 3)
-    # The key's roles come with its authentication: no query of their own. The key, the history
-    # context, the account, the totals, the past-due invoices joined to their items.
-    with django_assert_num_queries(5) as small:
+    # The key's roles and the account of the URL come with its authentication: no query of their
+    # own. The key (with the account), the history context, the totals, the past-due invoices
+    # joined to their items.
+    with django_assert_num_queries(4) as small:
         response = get(client, address, credential)
     assert len(response.json()["billingInvoices"]) == 3
 

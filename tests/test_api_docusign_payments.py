@@ -437,8 +437,9 @@ def test_query_count_of_make_payment_does_not_grow_with_invoices(
 
     small, large = account_with_past_due(3), account_with_past_due(40)
 
-    # The key's roles come with its authentication: no query of their own.
-    with django_assert_num_queries(10) as measured:
+    # The key's roles and the account of the URL come with its authentication: no query of their
+    # own.
+    with django_assert_num_queries(9) as measured:
         response = post(
             client,
             url("restapi", small.account, PAYMENTS),
@@ -762,8 +763,9 @@ def test_query_count_of_list_payments_does_not_grow_with_payments(
     address = url("restapi", account, PAYMENTS)
     PaymentFactory.create_batch(3, account=account)
     ReversalFactory(payment=PaymentFactory(account=account))
-    # The key's roles come with its authentication: no query of their own.
-    with django_assert_num_queries(4) as measured:
+    # The key's roles and the account of the URL come with its authentication: no query of their
+    # own.
+    with django_assert_num_queries(3) as measured:
         response = get(client, address, credential)
     assert len(response.json()["billingPayments"]) == 4
 
@@ -817,8 +819,9 @@ def test_query_count_of_get_payment(client, account, credential, django_assert_n
     payment = PaymentFactory(account=account, description="Settled by wire")
     ReversalFactory(payment=payment)
     address = url("restapi", account, f"{PAYMENTS}/{payment.pk}")
-    # The key (with its roles), the history context, the account, the payment with its reversal.
-    with django_assert_num_queries(4):
+    # The key (with its roles and the account), the history context, the payment with its
+    # reversal.
+    with django_assert_num_queries(3):
         response = get(client, address, credential)
     assert response.json()["description"] == "Settled by wire (reversed)"
 

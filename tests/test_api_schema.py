@@ -468,7 +468,7 @@ def make_it_answer(status, method, path, world, settings, monkeypatch):
         return send(client, method, url, body, admin)
     if status == 503:
 
-        def database_down(secret):
+        def database_down(secret, **_scope):
             raise OperationalError("connection refused")
 
         monkeypatch.setattr(authentication, "active_credential_for_secret", database_down)

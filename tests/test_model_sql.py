@@ -180,3 +180,26 @@ def test_an_account_is_found_by_number_or_guid_and_nothing_else():
     assert fields(account_by_reference(account.number)) == fields(account)
     for reference in ("9" * 30, "not-a-guid", "", "١٢٣", str(account.number + 10**6)):
         assert account_by_reference(reference) is None
+
+
+def test_the_keys_query_brings_the_account_its_request_names():
+    role = AccountRoleFactory(role="admin")
+    account = role.account
+    secret = role.credential.secret
+    for reference in (str(account.number), str(account.guid), f" {account.number} "):
+        found = active_credential_for_secret(secret, account_reference=reference)
+        assert fields(found.account_in_path) == fields(Account.objects.get(pk=account.pk))
+    for reference in (
+        str(account.number + 10**6),
+        "9" * 40,
+        "nope",
+        str(ContactFactory.build().guid),
+    ):
+        assert (
+            active_credential_for_secret(secret, account_reference=reference).account_in_path
+            is None
+        )
+    from contacts.selectors import NOT_ASKED
+
+    assert active_credential_for_secret(secret).account_in_path is NOT_ASKED
+    assert active_credential_for_secret("wrong", account_reference=str(account.number)) is None
