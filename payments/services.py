@@ -6,7 +6,8 @@ database constraints on the models refuse whatever slips past: a balance below z
 amount, an allocation that is not positive, a payment reversed twice.
 
 Balances are written as exact `Decimal` values computed under the lock, one UPDATE per kind of row
-whatever the number of rows, so that a request costs a fixed number of queries.
+whatever the number of rows, so that a request costs a fixed number of queries; a payment's rows
+(the payment, its allocations, the balances) go in one statement (payments/writes.py).
 """
 
 import datetime
@@ -51,6 +52,7 @@ from .lines import (
 from .locks import lock_account_for_payment, lock_payment
 from .models import Payment, PaymentAllocation, Reversal, WriteDown
 from .request_transaction import money_transaction
+from .writes import record_payment
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,6 @@ def invoices_pay(
         notes=notes,
         **actor.recorded_by(),
     )
-    model_sql.insert([payment])
     allocations, balances, remaining = [], {}, amount
     for invoice in invoices:
         if remaining == 0:
@@ -161,11 +162,8 @@ def invoices_pay(
         applied = min(remaining, invoice.balance)
         remaining -= applied
         balances[invoice.pk] = invoice.balance - applied
-        allocations.append(
-            PaymentAllocation(account=account, payment=payment, invoice=invoice, amount=applied)
-        )
-    model_sql.insert(allocations)
-    _write_invoice_balances(balances)
+        allocations.append(PaymentAllocation(account=account, invoice=invoice, amount=applied))
+    record_payment(payment, allocations, Invoice, balances, _invoice_statuses(balances))
     return InvoicesPaid(payment=payment, allocations=allocations)
 
 
@@ -229,22 +227,19 @@ def billing_items_pay(
         notes=notes,
         **actor.recorded_by(),
     )
-    model_sql.insert([payment])
-    model_sql.insert(
-        [
-            PaymentAllocation(
-                account=account,
-                payment=payment,
-                billing_item=item,
-                amount=amount,
-                reference=line.reference,
-                authorization_code=line.authorization_code,
-                notes=line.notes,
-            )
-            for line, item, amount in applied
-        ]
-    )
-    _write_billing_item_balances({item.pk: item.balance for _line, item, _amount in applied})
+    allocations = [
+        PaymentAllocation(
+            account=account,
+            billing_item=item,
+            amount=amount,
+            reference=line.reference,
+            authorization_code=line.authorization_code,
+            notes=line.notes,
+        )
+        for line, item, amount in applied
+    ]
+    balances = {item.pk: item.balance for _line, item, _amount in applied}
+    record_payment(payment, allocations, BillingItem, balances)
     return BillingItemsPaid(payment=payment, lines=outcomes)
 
 
@@ -405,13 +400,15 @@ def _line_amount(billing_id: int, item: BillingItem | None, raw: object) -> Deci
     return amount
 
 
+def _invoice_statuses(balances: dict[int, Decimal]) -> dict[int, str]:
+    """Each invoice's status to match its balance: paid at zero, else open."""
+    return {pk: InvoiceStatus.PAID if b == 0 else InvoiceStatus.OPEN for pk, b in balances.items()}
+
+
 def _write_invoice_balances(balances: dict[int, Decimal]) -> None:
-    """Set each invoice's balance, and its status to match (paid at zero, else open)."""
+    """Set each invoice's balance, and its status to match."""
     if balances:
-        statuses = {
-            pk: InvoiceStatus.PAID if b == 0 else InvoiceStatus.OPEN for pk, b in balances.items()
-        }
-        model_sql.update_balances(Invoice, balances, status=statuses)
+        model_sql.update_balances(Invoice, balances, status=_invoice_statuses(balances))
 
 
 def _write_billing_item_balances(balances: dict[int, Decimal]) -> None:

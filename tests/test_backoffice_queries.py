@@ -44,13 +44,13 @@ BUDGETS = {
     "account-pay": 9,  # with the tender types to choose from
     # The service's own queries, in a savepoint rolled back; the chosen tender type is read by the
     # form, by the service (with its account lock) and (as the list to choose from) by the page.
-    "account-pay-preview": 20,
+    "account-pay-preview": 18,
     # A confirm also asks whether its token was used (1), claims it in a savepoint (3), runs the
     # service in a savepoint of that transaction (2) and names the payment on the claim (1).
-    "account-pay-confirm": 23,
+    "account-pay-confirm": 21,
     "contact-pay": 7,
-    "contact-pay-preview": 18,
-    "contact-pay-confirm": 21,
+    "contact-pay-preview": 16,
+    "contact-pay-confirm": 19,
     "payment-reverse": 6,
     "payment-reverse-confirm": 16,
 }
