@@ -36,3 +36,11 @@ def past_due_q(as_of: datetime.date | None = None, prefix: str = "") -> Q:
 def days_late(due_date: datetime.date, as_of: datetime.date | None = None) -> int:
     """Whole days past the due date on `as_of`; 0 when not yet late."""
     return max(((as_of or today()) - due_date).days, 0)
+
+
+# The same rules as SQL conditions on an invoice aliased `i`, for the statements written once
+# (billing_site/model_sql.py: `model_sql.sql(..., i=Invoice)`), with the day as `%(as_of)s`.
+# tests/test_model_sql.py holds each to its Q object above, row for row.
+OWED_SQL = "{i.status} = 'open' AND {i.issue_date} <= %(as_of)s"
+OVERDUE_SQL = "{i.due_date} < %(as_of)s"
+PAST_DUE_SQL = "{i.status} = 'open' AND {i.due_date} < %(as_of)s"

@@ -1,15 +1,18 @@
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
+from django.db import connection
 from django.db.models import QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from billing_site import model_sql
 from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
 
-from .due import overdue_q, owed_q, past_due_q, today
-from .models import BillingItem, Invoice, InvoiceStatus
+from .due import OVERDUE_SQL, OWED_SQL, PAST_DUE_SQL, overdue_q, owed_q, past_due_q, today
+from .models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
 
 
 @dataclass(frozen=True)
@@ -69,20 +72,16 @@ def past_due_rows(account: Account, as_of: datetime.date | None = None) -> PastD
     model instance built. DocuSign's `billing_invoices_past_due` lists ~100 invoices: building
     and serializing instances was most of its CPU.
 
-    Two queries whatever the number of invoices and items: the totals, and the past-due invoices
-    joined to their items (an invoice without items comes once, with nulls).
+    Two statements, written once (billing_site/model_sql.py, with the rules of invoices.due),
+    whatever the number of invoices and items: the totals, and the past-due invoices joined to
+    their items (an invoice without items comes once, with nulls).
     """
-    as_of = as_of or today()
-    totals = _owed_totals(account, as_of)
-    rows = (
-        account_invoices(account)
-        .prefetch_related(None)
-        .filter(past_due_q(as_of))
-        .order_by("due_date", "pk", "items__pk")
-        .values_list(
-            *PAST_DUE_INVOICE_FIELDS, *(f"items__{field}" for field in PAST_DUE_ITEM_FIELDS)
-        )
-    )
+    parameters = {"account": account.pk, "as_of": as_of or today()}
+    with connection.cursor() as cursor:
+        cursor.execute(_owed_totals_sql(), parameters)
+        account_balance, past_due_balance = cursor.fetchone()
+        cursor.execute(_past_due_rows_sql(), parameters)
+        rows = cursor.fetchall()
     invoices: list[dict] = []
     for pk, number, amount, balance, due_date, *item in rows:
         if not invoices or invoices[-1]["pk"] != pk:
@@ -98,7 +97,37 @@ def past_due_rows(account: Account, as_of: datetime.date | None = None) -> PastD
             )
         if item[0] is not None:  # the item's pk
             invoices[-1]["items"].append(dict(zip(PAST_DUE_ITEM_FIELDS, item, strict=True)))
-    return PastDueRows(account=account, invoices=invoices, **totals)
+    return PastDueRows(
+        account=account,
+        account_balance=account_balance,
+        past_due_balance=past_due_balance,
+        invoices=invoices,
+    )
+
+
+@cache
+def _owed_totals_sql() -> str:
+    """`_owed_totals` as one statement."""
+    return model_sql.sql(
+        "SELECT COALESCE(SUM({i.balance}), 0.00), "  # noqa: S608 - names from the model
+        f"COALESCE(SUM({{i.balance}}) FILTER (WHERE {OVERDUE_SQL}), 0.00) "
+        f"FROM {{i.table}} i WHERE {{i.account}} = %(account)s AND {OWED_SQL}",
+        i=Invoice,
+    )
+
+
+@cache
+def _past_due_rows_sql() -> str:
+    """The account's past-due invoices (`account_invoices` and `past_due_q`) with their items."""
+    items = ", ".join("{it.%s}" % ("id" if name == "pk" else name) for name in PAST_DUE_ITEM_FIELDS)
+    return model_sql.sql(
+        "SELECT {i.id}, {i.number}, {i.amount}, {i.balance}, {i.due_date}, "  # noqa: S608
+        f"{items} FROM {{i.table}} i LEFT JOIN {{it.table}} it ON {{it.invoice}} = {{i.id}} "
+        f"WHERE {{i.account}} = %(account)s AND {{i.status}} <> 'void' AND {PAST_DUE_SQL} "
+        "ORDER BY {i.due_date}, {i.id}, {it.id}",
+        i=Invoice,
+        it=InvoiceItem,
+    )
 
 
 def _owed_totals(account: Account, as_of: datetime.date) -> dict[str, Decimal]:

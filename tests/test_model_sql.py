@@ -203,3 +203,73 @@ def test_the_keys_query_brings_the_account_its_request_names():
 
     assert active_credential_for_secret(secret).account_in_path is NOT_ASKED
     assert active_credential_for_secret("wrong", account_reference=str(account.number)) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "as_sql"),
+    [("owed", "OWED_SQL"), ("overdue", "OVERDUE_SQL"), ("past_due", "PAST_DUE_SQL")],
+)
+@pytest.mark.parametrize("days_back", [0, 10])
+def test_each_rule_in_sql_selects_what_its_q_selects(rule, as_sql, days_back):
+    from django.db import connection
+
+    from invoices import due
+    from tests.factories import days_ago
+
+    account = InvoiceFactory().account
+    for status in (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.VOID):
+        for issued, due_in in ((30, 20), (12, 11), (10, 10), (10, 9), (3, -2), (-5, -9)):
+            paid = {"balance": Decimal("0.00")} if status == InvoiceStatus.PAID else {}
+            InvoiceFactory(
+                account=account,
+                status=status,
+                issue_date=days_ago(issued),
+                due_date=days_ago(due_in),
+                **paid,
+            )
+    as_of = days_ago(days_back)
+    expected = set(
+        Invoice.objects.filter(getattr(due, f"{rule}_q")(as_of), account=account).values_list(
+            "pk", flat=True
+        )
+    )
+    condition = getattr(due, as_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            model_sql.sql(
+                "SELECT {i.id} FROM {i.table} i WHERE {i.account} = %(account)s AND "  # noqa: S608
+                + condition,
+                i=Invoice,
+            ),
+            {"account": account.pk, "as_of": as_of},
+        )
+        found = {pk for (pk,) in cursor.fetchall()}
+    assert found == expected
+    assert expected  # each rule selects some of these rows, and leaves some out
+    assert expected != set(Invoice.objects.filter(account=account).values_list("pk", flat=True))
+
+
+def test_the_past_due_rows_are_the_summarys():
+    from invoices.selectors import past_due_rows, past_due_summary
+    from tests.factories import InvoiceItemFactory, days_ago
+
+    account = InvoiceFactory(due_date=days_ago(40), amount=Decimal("12.00")).account
+    for days, amount in ((30, "5.00"), (30, "7.50"), (0, "9.00"), (-3, "4.00")):
+        invoice = InvoiceFactory(account=account, due_date=days_ago(days), amount=Decimal(amount))
+        InvoiceItemFactory.create_batch(2, invoice=invoice)
+    InvoiceFactory(
+        account=account, due_date=days_ago(50), issue_date=days_ago(60), status=InvoiceStatus.VOID
+    )
+    for as_of in (None, days_ago(20)):
+        rows, summary = past_due_rows(account, as_of), past_due_summary(account, as_of)
+        assert (rows.account_balance, rows.past_due_balance) == (
+            summary.account_balance,
+            summary.past_due_balance,
+        )
+        assert [invoice["pk"] for invoice in rows.invoices] == [
+            invoice.pk for invoice in summary.invoices
+        ]
+        assert [[item["pk"] for item in invoice["items"]] for invoice in rows.invoices] == [
+            sorted(item.pk for item in invoice.items.all()) for invoice in summary.invoices
+        ]
+    assert past_due_rows(account).past_due_balance == Decimal("24.50")
