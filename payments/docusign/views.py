@@ -34,7 +34,7 @@ from ..actors import Actor, Channel
 from ..idempotency import respond_once
 from ..models import Payment
 from ..request_transaction import OneTransactionPerWrite
-from ..selectors import account_payment_rows
+from ..selectors import account_payment_row, account_payment_rows
 from ..services import InvoicesPaid, invoices_pay
 from .bodies import past_due_body, payment_item_body, payment_items_body
 from .errors import restapi_exception_handler, seed_exception_handler
@@ -229,7 +229,7 @@ class BillingPaymentViewSet(AccountBillingViewSet):
     )
     def retrieve(self, request, account_id, pk):
         payment_id = self.lookup_id("PAYMENT_NOT_FOUND", "Payment")
-        payment = self.get_queryset().filter(pk=payment_id).first()
+        payment = account_payment_row(self.account, payment_id)
         if payment is None:
             raise ApiError(
                 404, "PAYMENT_NOT_FOUND", f"Payment {pk!r} was not found in this account."
