@@ -155,3 +155,22 @@ def contact_billing_items(
     """The contact's billing items, oldest due first; only those with a balance if asked."""
     items = BillingItem.objects.filter(contact=contact).order_by("due_date", "pk")
     return items.filter(balance__gt=0) if outstanding_only else items
+
+
+def contact_billing_item_rows(contact: Contact, fields: tuple[str, ...], *, outstanding_only: bool):
+    """`contact_billing_items` as rows of `fields` (column names of BillingItem, "pk" for its id):
+    Legend's `GET /POS/Billings`, one statement written once (billing_site/model_sql.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_billing_item_rows_sql(fields, outstanding_only), [contact.pk])
+        return cursor.fetchall()
+
+
+@cache
+def _billing_item_rows_sql(fields: tuple[str, ...], outstanding_only: bool) -> str:
+    columns = ", ".join("{b.%s}" % ("id" if name == "pk" else name) for name in fields)
+    outstanding = " AND {b.balance} > 0" if outstanding_only else ""
+    return model_sql.sql(
+        f"SELECT {columns} FROM {{b.table}} b WHERE {{b.contact}} = %s{outstanding} "  # noqa: S608
+        "ORDER BY {b.due_date}, {b.id}",
+        b=BillingItem,
+    )

@@ -19,7 +19,7 @@ from contacts.permissions import HasPrivilegeOnSomeAccount
 from contacts.roles import Privilege, roles_with
 from contacts.selectors import contact_by_guid, roles_on_account
 from invoices.models import BillingItem
-from invoices.selectors import contact_billing_items
+from invoices.selectors import contact_billing_item_rows
 
 from ..actors import Actor, Channel
 from ..idempotency import respond_once
@@ -196,12 +196,14 @@ class BillingsViewSet(LegendViewSet):
     def list(self, request):
         query = self.parse(BillingsQuerySerializer, request.query_params)
         contact = self.contact_in_scope(query["ContactId"], unknown_status=404)
-        items = contact_billing_items(contact, outstanding_only=query["OutstandingOnly"])
+        rows = contact_billing_item_rows(
+            contact, BILLING_FIELDS, outstanding_only=query["OutstandingOnly"]
+        )
         # Rows, not instances, as BillingsResponseSerializer describes them (.bodies).
         response = {
             "ContactId": str(contact.guid),
             "Success": True,
             "ErrorMessage": None,
-            "Billings": [billing_body(row) for row in items.values_list(*BILLING_FIELDS)],
+            "Billings": [billing_body(row) for row in rows],
         }
         return Response(response)
