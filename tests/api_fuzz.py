@@ -41,6 +41,7 @@ class World:
     secret: str
     accounts: tuple[str, ...]  # account numbers and GUIDs
     record_ids: tuple[str, ...]  # invoice and payment ids
+    records_by_account: dict[str, tuple[str, ...]]  # the same, per account number and GUID
     contacts: tuple[str, ...]  # contact GUIDs
     billing_ids: tuple[int, ...]
     amounts: tuple[str, ...]  # past-due balances of the accounts and of their invoices
@@ -68,6 +69,17 @@ def demo_world() -> World:
         secret=secret,
         accounts=tuple(ref for a in accounts for ref in (str(a.number), str(a.guid))),
         record_ids=tuple(str(pk) for pk in [*invoices, *payments]),
+        records_by_account={
+            ref: tuple(
+                str(pk)
+                for pk in [
+                    *Invoice.objects.filter(account=a).values_list("pk", flat=True),
+                    *Payment.objects.filter(account=a).values_list("pk", flat=True),
+                ]
+            )
+            for a in accounts
+            for ref in (str(a.number), str(a.guid))
+        },
         contacts=tuple(str(c.guid) for c in contacts),
         billing_ids=tuple(
             BillingItem.objects.filter(contact__in=contacts).values_list("pk", flat=True)
@@ -90,8 +102,9 @@ def make_realistic(case, world: World, draw) -> None:
     path = case.path_parameters or {}
     if "account_id" in path:
         path["account_id"] = _mostly(draw, world.accounts, path["account_id"])
-    if "id" in path:
-        path["id"] = _mostly(draw, world.record_ids, path["id"])
+    if "id" in path:  # most often one of that account's own invoices or payments
+        own = world.records_by_account.get(str(path.get("account_id")), ())
+        path["id"] = _mostly(draw, own or world.record_ids, path["id"])
     if isinstance(case.query, dict) and "ContactId" in case.query:
         case.query["ContactId"] = _mostly(draw, world.contacts, case.query["ContactId"])
     body = case.body
