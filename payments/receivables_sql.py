@@ -145,6 +145,25 @@ KINDS = {
     ),
 }
 
+
+def _later_sql(target: str, write_downs: bool) -> str:
+    return LATER_SQL.format(
+        target=target,
+        reversed=REVERSED_SQL.format(target=target, **TABLES),
+        write_downs=WRITE_DOWNS_SQL.format(**TABLES) if write_downs else "",
+        **TABLES,
+    )
+
+
+def corrections_sql(kind: str) -> str:
+    """Every correction of one kind of row ("invoices" or "billing_items") for the end of a day,
+    `%(end)s`: rows of (`target_id`, `amount`) to add to its stored balance (one row per later
+    movement; a row with none owed its stored balance then). The past-due list joins their sums
+    to its rows (payments/owed_then.py)."""
+    _table, target, _open, _counted, write_downs = KINDS[kind]
+    return _later_sql(target, write_downs)
+
+
 BELOW_ZERO = "CASE WHEN balance + later.total < 0 THEN -(balance + later.total) ELSE 0 END"
 
 
@@ -164,12 +183,7 @@ def receivables_sql(bucket_conditions: list[str]) -> str:
             table=table,
             open=open_,
             counted=counted,
-            later=LATER_SQL.format(
-                target=target,
-                reversed=reversed_,
-                write_downs=WRITE_DOWNS_SQL.format(**TABLES) if write_downs else "",
-                **TABLES,
-            ),
+            later=_later_sql(target, write_downs),
             touched=TOUCHED_SQL.format(
                 target=target,
                 reversed=reversed_,
