@@ -40,6 +40,10 @@ class CurrencyTotal:
     def balance(self) -> Decimal:
         return self.invoices_balance + self.items_balance
 
+    def count(self, kind: str) -> int:
+        """The rows of one kind ("invoices" or "items")."""
+        return {"invoices": self.invoices, "items": self.items}[kind]
+
 
 def _per_currency(rows: QuerySet, currencies: list[str]) -> dict[str, tuple[int, Decimal]]:
     """Count and summed `owed` of `rows` in each of `currencies` that has any: one query (by
