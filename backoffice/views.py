@@ -7,7 +7,6 @@ fresh their figures are; the account and contact pages, from which money is move
 primary.
 """
 
-from django.core.paginator import Paginator
 from django.views import View
 
 from billing_site.db_router import pinned, replica_reads
@@ -21,7 +20,8 @@ from .charts import BUCKET_LABELS, ageing_chart
 from .errors import get_or_404
 from .filters import past_due_listing
 from .forms import AsOfForm
-from .selectors import account_overview, contact_overview, past_due_totals
+from .past_due_page import page_with_totals
+from .selectors import account_overview, combined_totals, contact_overview, per_currency
 
 PAGE_SIZE = 50
 
@@ -44,30 +44,27 @@ class DashboardView(StaffPageMixin, View):
         )
 
 
-class CountedPaginator(Paginator):
-    """A paginator told how many rows it pages, where `Paginator` would count them itself."""
-
-    def __init__(self, object_list, per_page: int, count: int):
-        super().__init__(object_list, per_page)
-        self.count = count  # over the cached property
-
-
 class PastDueView(StaffPageMixin, View):
     @replica_reads()
     def get(self, request):
         listing = past_due_listing(request.GET)
-        rows = pinned(listing.rows)
-        totals = past_due_totals(*listing.by_kind(), listing.currencies)
-        # The totals count the rows of every currency: no COUNT statement of the list's own,
-        # which as of an earlier day costs as much as the totals (docs/receivables.md).
-        count = sum(total.count(listing.kind.key) for total in totals)
-        page = CountedPaginator(rows, PAGE_SIZE, count).get_page(request.GET.get("page"))
+        # As of an earlier day the page's statement also counts its kind's totals (one join of
+        # the corrections since the day, past_due_page.py); the pager's count is theirs.
+        page, shown = page_with_totals(
+            pinned(listing.rows),
+            listing.currencies,
+            request.GET.get("page"),
+            PAGE_SIZE,
+            windowed=not listing.is_today,
+        )
+        other = per_currency(listing.other_rows, listing.currencies)
+        by_kind = (shown, other) if listing.kind.key == "invoices" else (other, shown)
         return self.render(
             "backoffice/past_due.html",
             freshness=figures_freshness(),
             listing=listing,
             page=page,
-            totals=totals,
+            totals=combined_totals(*by_kind),
             page_range=page.paginator.get_elided_page_range(page.number),
         )
 

@@ -177,3 +177,27 @@ def test_the_csv_exports_as_of_the_day_carry_what_each_row_owed_then(staff, book
             "USD",
         ]
     ]
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ("1", [("A", "500.00"), ("D", "80.00")]),
+        ("2", [("B", "150.00")]),
+        ("3", [("B", "150.00")]),  # past the last page: the last page
+        ("0", [("B", "150.00")]),
+        ("x", [("A", "500.00"), ("D", "80.00")]),  # not a number: the first page
+    ],
+)
+def test_as_of_the_day_every_page_has_the_totals_of_every_row(
+    staff, books, monkeypatch, page, expected
+):
+    monkeypatch.setattr("backoffice.views.PAGE_SIZE", 2)
+    day = days_ago(DAY).isoformat()
+    rows, totals = listed(staff, as_of=day, page=page)
+    assert rows == expected
+    assert totals["invoices"] == "3"
+    assert totals["invoices-balance"] == "730.00"
+    assert totals["balance"] == "800.00"
+    summary = page_of(staff.get(URL, {"as_of": day, "page": page})).find("p", class_="summary")
+    assert summary.text().startswith(f"3 invoices past due on {day}")
