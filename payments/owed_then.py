@@ -1,16 +1,16 @@
 """What each row of a queryset owed at the end of an earlier day, as an `owed` annotation.
 
 The rule is the dashboard's (payments/receivables_sql.py, docs/receivables.md rule 4): the stored
-balance plus the corrections of the movements dated after the day, which `corrections_sql` lists.
-Their sums per row are LEFT JOINed to the queryset by id, so a row owed its balance plus its
-corrections, or its balance when it has none:
+balance plus the corrections of the movements dated after the day. `corrections_sql` sums them
+per row (the payments' allocations; the write-downs of billing items); each sum is LEFT JOINed to
+the queryset by id, so a row owed its balance plus its corrections, or its balance if it has none:
 
-    SELECT ..., "invoices_invoice"."balance" + COALESCE(owed_later.total, 0) AS owed
+    SELECT ..., "invoices_invoice"."balance" + COALESCE("owed_later_0".total, 0.00) AS owed
     FROM "invoices_invoice"
-    LEFT OUTER JOIN (SELECT target_id, SUM(amount) AS total FROM (corrections) ...) owed_later
-        ON owed_later.target_id = "invoices_invoice"."id"
+    LEFT OUTER JOIN (SELECT allocation.invoice_id AS target_id, SUM(...) AS total ...)
+        "owed_later_0" ON ("owed_later_0".target_id = "invoices_invoice".id)
 
-Only the movements since the day are read (one hash join), where summing each row's standing
+Only the movements since the day are read (a hash join), where summing each row's standing
 payments read its whole ledger. The ORM cannot join a subquery: `LaterJoin` is an entry of the
 query's FROM (an `alias_map` entry, as Django's own `Join` is), which keeps the queryset a
 queryset (filter, order, count, aggregate, slice, chunk it). A row can come out below zero (a
@@ -30,9 +30,6 @@ from billing_site.money import ZERO, MoneyField
 from .receivables_sql import corrections_sql
 
 ALIAS = "owed_later"
-SUMS_SQL = """SELECT later.target_id, SUM(later.amount) AS total
-FROM ({corrections}) later
-GROUP BY later.target_id"""
 
 
 class LaterJoin:
@@ -44,7 +41,7 @@ class LaterJoin:
     filtered_relation = None
     nullable = True
 
-    def __init__(self, sql: str, params: tuple, parent_alias: str, table_alias: str = ALIAS):
+    def __init__(self, sql: str, params: tuple, parent_alias: str, table_alias: str):
         self.sql, self.params = sql, params
         self.table_name = table_alias  # no table: the alias names the subquery
         self.parent_alias, self.table_alias = parent_alias, table_alias
@@ -108,10 +105,17 @@ def with_owed_then(rows: QuerySet, kind: str, end: datetime.datetime) -> QuerySe
     """`rows` (of `kind`: "invoices" or "billing_items") annotated with what each owed at `end`
     (the end of a day) as `owed`: its `balance` plus its corrections, which may be below zero."""
     database = connections[rows.db or router.db_for_read(rows.model)]
-    sql = SUMS_SQL.format(corrections=corrections_sql(kind))
-    params = (database.ops.adapt_datetimefield_value(end),) * sql.count("%(end)s")
+    end = database.ops.adapt_datetimefield_value(end)
     rows = rows.all()
     query = rows.query
-    alias = query.join(LaterJoin(sql.replace("%(end)s", "%s"), params, query.get_initial_alias()))
-    later = Coalesce(LaterTotal(alias), Value(ZERO), output_field=MoneyField())
-    return rows.annotate(owed=F("balance") + later)
+    owed = F("balance")
+    for index, sql in enumerate(corrections_sql(kind)):
+        join = LaterJoin(
+            sql.replace("%(end)s", "%s"),
+            (end,) * sql.count("%(end)s"),
+            query.get_initial_alias(),
+            f"{ALIAS}_{index}",
+        )
+        later = LaterTotal(query.join(join))
+        owed = owed + Coalesce(later, Value(ZERO), output_field=MoneyField())
+    return rows.annotate(owed=owed)
