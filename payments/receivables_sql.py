@@ -76,7 +76,8 @@ CORRECTION = """CASE WHEN payment.payment_date >= %(end)s AND reversal.id IS NUL
                 ELSE 0 END"""
 
 TOUCHED_SQL = """
-    SELECT allocation.{target} AS target_id, {correction} AS amount
+    SELECT allocation.{target} AS target_id,
+           {correction} AS amount
     FROM {allocation} allocation
     JOIN {payment} payment ON payment.id = allocation.payment_id
     LEFT JOIN {reversal} reversal ON reversal.payment_id = payment.id
