@@ -162,14 +162,17 @@ def _later_sql(target: str, write_downs: bool) -> str:
 # Each row's corrections summed, for the past-due list (payments/owed_then.py): one grouped
 # statement over the movements since the day, grouped by a column of a table, so that PostgreSQL
 # estimates how many rows it makes (grouping LATER_SQL's UNION ALL, it guesses 200, and under a
-# LIMIT it then joined them to every row by a nested loop).
+# LIMIT it then joined them to every row by a nested loop). The payments are those dated after
+# the day or reversed after it, chosen before their allocations are joined.
 PAID_LATER_SQL = """
     SELECT allocation.{target} AS target_id, SUM({correction}) AS total
     FROM {payment} payment
     JOIN {allocation} allocation ON allocation.payment_id = payment.id
     LEFT JOIN {reversal} reversal ON reversal.payment_id = payment.id
     WHERE allocation.{target} IS NOT NULL
-      AND (payment.payment_date >= %(end)s OR reversal.reversed_at >= %(end)s)
+      AND (payment.payment_date >= %(end)s OR payment.id IN (
+          SELECT later.payment_id FROM {reversal} later WHERE later.reversed_at >= %(end)s
+      ))
     GROUP BY allocation.{target}
 """
 
