@@ -48,13 +48,35 @@ def _windowed(rows: QuerySet, currencies: list[str]) -> QuerySet:
     return rows.annotate(**windows)
 
 
-def _totals_of(row, currencies: list[str]) -> Totals:
-    counts = {code: getattr(row, f"past_due_count_{code}") for code in currencies}
-    return {
-        code: (count, getattr(row, f"past_due_owed_{code}"))
-        for code, count in counts.items()
-        if count
-    }
+def _totals_of(row: dict, currencies: list[str]) -> Totals:
+    counts = {code: row[f"past_due_count_{code}"] for code in currencies}
+    return {code: (count, row[f"past_due_owed_{code}"]) for code, count in counts.items() if count}
+
+
+def _related(tree: dict, prefix: str = "") -> list[str]:
+    """The `select_related()` names of a query's tree of them (`{"account": {}}`)."""
+    names = []
+    for name, below in tree.items():
+        names += [f"{prefix}{name}", *_related(below, f"{prefix}{name}__")]
+    return names
+
+
+def _rows_of(windowed: QuerySet, rows: QuerySet, page: slice) -> list[dict]:
+    """The page's keys, what each owed and the windowed totals, each a dict, with the row itself
+    as `row` (what it owed set on it): the window aggregates hold every row they read, so they
+    read narrow ones (key, sort columns, owed), and the page's rows are read whole by key."""
+    found = list(windowed.values("pk", *windowed.query.annotation_select)[page])
+    if not found:
+        return []
+    related = rows.query.select_related
+    whole = rows.model._default_manager.using(rows.db).select_related(
+        *(_related(related) if isinstance(related, dict) else ())
+    )
+    by_pk = whole.in_bulk([each["pk"] for each in found])
+    for each in found:
+        each["row"] = by_pk[each["pk"]]
+        each["row"].owed = each["owed"]
+    return found
 
 
 def page_with_totals(
@@ -65,11 +87,11 @@ def page_with_totals(
     asked = _asked(number) if windowed and currencies else None
     if asked is not None:
         bottom = (asked - 1) * per_page
-        found = list(_windowed(rows, currencies)[bottom : bottom + per_page])
+        found = _rows_of(_windowed(rows, currencies), rows, slice(bottom, bottom + per_page))
         if found:
             totals = _totals_of(found[0], currencies)
             paginator = CountedPaginator(rows, per_page, sum(n for n, _owed in totals.values()))
-            return Page(found, asked, paginator), totals
+            return Page([each["row"] for each in found], asked, paginator), totals
     totals = per_currency(rows, currencies)
     paginator = CountedPaginator(rows, per_page, sum(n for n, _owed in totals.values()))
     return paginator.get_page(number), totals
