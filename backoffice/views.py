@@ -7,12 +7,15 @@ fresh their figures are; the account and contact pages, from which money is move
 primary.
 """
 
+from contextlib import nullcontext
+
 from django.views import View
 
 from billing_site.db_router import pinned, replica_reads
 from billing_site.replica import figures_freshness
 from contacts.models import Account, Contact
 from invoices.due import today
+from payments.owed_then import without_parallel_workers
 from payments.receivables import receivables_on
 
 from .access import StaffPageMixin
@@ -48,16 +51,19 @@ class PastDueView(StaffPageMixin, View):
     @replica_reads()
     def get(self, request):
         listing = past_due_listing(request.GET)
+        rows = pinned(listing.rows)
         # As of an earlier day the page's statement also counts its kind's totals (one join of
         # the corrections since the day, past_due_page.py); the pager's count is theirs.
-        page, shown = page_with_totals(
-            pinned(listing.rows),
-            listing.currencies,
-            request.GET.get("page"),
-            PAGE_SIZE,
-            windowed=not listing.is_today,
-        )
-        other = per_currency(listing.other_rows, listing.currencies)
+        serially = nullcontext() if listing.is_today else without_parallel_workers(rows.db)
+        with serially:
+            page, shown = page_with_totals(
+                rows,
+                listing.currencies,
+                request.GET.get("page"),
+                PAGE_SIZE,
+                windowed=not listing.is_today,
+            )
+            other = per_currency(listing.other_rows, listing.currencies)
         by_kind = (shown, other) if listing.kind.key == "invoices" else (other, shown)
         return self.render(
             "backoffice/past_due.html",
