@@ -172,12 +172,6 @@ class PastDueListing:
             columns.append(SortColumn(key, heading, direction, next_sort))
         return columns
 
-    def by_kind(self) -> tuple[QuerySet, QuerySet]:
-        """The past-due invoices and billing items under the filters (unsorted for the other)."""
-        if self.kind.key == "invoices":
-            return self.rows, self.other_rows
-        return self.other_rows, self.rows
-
     @property
     def kinds(self) -> list[Kind]:
         return list(KINDS.values())

@@ -40,10 +40,14 @@ class CurrencyTotal:
     def balance(self) -> Decimal:
         return self.invoices_balance + self.items_balance
 
+    def count(self, kind: str) -> int:
+        """The rows of one kind ("invoices" or "items")."""
+        return {"invoices": self.invoices, "items": self.items}[kind]
 
-def _per_currency(rows: QuerySet, currencies: list[str]) -> dict[str, tuple[int, Decimal]]:
+
+def per_currency(rows: QuerySet, currencies: list[str]) -> dict[str, tuple[int, Decimal]]:
     """Count and summed `owed` of `rows` in each of `currencies` that has any: one query (by
-    `aggregate()`, which also sums `owed` where it is itself an aggregate, as of an earlier day)."""
+    `aggregate()`; as of an earlier day `owed` is a join of the corrections since the day)."""
     rows = rows.order_by().annotate(currency=F("account__currency"))
     sums = {}
     for code in currencies:
@@ -57,13 +61,10 @@ def _per_currency(rows: QuerySet, currencies: list[str]) -> dict[str, tuple[int,
     }
 
 
-def past_due_totals(
-    invoices: QuerySet[Invoice], items: QuerySet[BillingItem], currencies: list[str]
+def combined_totals(
+    of_invoices: dict[str, tuple[int, Decimal]], of_items: dict[str, tuple[int, Decimal]]
 ) -> list[CurrencyTotal]:
-    """Count and balance per currency (of `currencies`) of every row of `invoices` and of `items`
-    (all pages), with what they owed (`owed`): one query for each."""
-    of_invoices = _per_currency(invoices, currencies)
-    of_items = _per_currency(items, currencies)
+    """The totals table from each kind's count and balance per currency (`per_currency`)."""
     totals = []
     for currency in sorted(of_invoices.keys() | of_items.keys()):
         invoices_count, invoices_balance = of_invoices.get(currency, (0, ZERO))

@@ -7,13 +7,15 @@ fresh their figures are; the account and contact pages, from which money is move
 primary.
 """
 
-from django.core.paginator import Paginator
+from contextlib import nullcontext
+
 from django.views import View
 
 from billing_site.db_router import pinned, replica_reads
 from billing_site.replica import figures_freshness
 from contacts.models import Account, Contact
 from invoices.due import today
+from payments.owed_then import without_parallel_workers
 from payments.receivables import receivables_on
 
 from .access import StaffPageMixin
@@ -21,7 +23,8 @@ from .charts import BUCKET_LABELS, ageing_chart
 from .errors import get_or_404
 from .filters import past_due_listing
 from .forms import AsOfForm
-from .selectors import account_overview, contact_overview, past_due_totals
+from .past_due_page import page_with_totals
+from .selectors import account_overview, combined_totals, contact_overview, per_currency
 
 PAGE_SIZE = 50
 
@@ -49,13 +52,25 @@ class PastDueView(StaffPageMixin, View):
     def get(self, request):
         listing = past_due_listing(request.GET)
         rows = pinned(listing.rows)
-        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        # As of an earlier day the page's statement also counts its kind's totals (one join of
+        # the corrections since the day, past_due_page.py); the pager's count is theirs.
+        serially = nullcontext() if listing.is_today else without_parallel_workers(rows.db)
+        with serially:
+            page, shown = page_with_totals(
+                rows,
+                listing.currencies,
+                request.GET.get("page"),
+                PAGE_SIZE,
+                windowed=not listing.is_today,
+            )
+            other = per_currency(listing.other_rows, listing.currencies)
+        by_kind = (shown, other) if listing.kind.key == "invoices" else (other, shown)
         return self.render(
             "backoffice/past_due.html",
             freshness=figures_freshness(),
             listing=listing,
             page=page,
-            totals=past_due_totals(*listing.by_kind(), listing.currencies),
+            totals=combined_totals(*by_kind),
             page_range=page.paginator.get_elided_page_range(page.number),
         )
 

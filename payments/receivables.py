@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, connections, router
-from django.db.models import F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, QuerySet, Sum
 
-from billing_site.money import CENT, ZERO, MoneyField
+from billing_site.money import CENT, ZERO
 from invoices.due import owed_q, today
 from invoices.models import BillingItem, Invoice, InvoiceStatus
 
-from .ledger import amounts_of
-from .models import Payment, WriteDown
+from .models import Payment
+from .owed_then import with_owed_then
 from .receivables_sql import receivables_sql
 
 AGEING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
@@ -64,24 +63,14 @@ def _standing_on(as_of: datetime.date, prefix: str = "") -> Q:
     )
 
 
-def _paid_on(as_of: datetime.date) -> Coalesce:
-    """What the standing payments of `as_of` paid of each row (its allocations joined and summed:
-    one hash aggregate, where a correlated subquery per row was ten times slower on 100,000)."""
-    paid = Sum("allocations__amount", filter=_standing_on(as_of, prefix="allocations__payment__"))
-    return Coalesce(paid, Value(ZERO), output_field=MoneyField())
-
-
 def invoices_owed_on(as_of: datetime.date) -> QuerySet[Invoice]:
-    """Every invoice owed at the end of `as_of`, with what it owed then as `owed` (for an earlier
-    day an aggregate: filter, sort and count it, sum it with `aggregate()`)."""
+    """Every invoice owed at the end of `as_of`, with what it owed then as `owed`: its stored
+    balance, corrected for an earlier day by the movements dated after it (payments/owed_then.py:
+    one join of the movements since the day, whatever the size of the ledger before it)."""
     if as_of >= today():
         return Invoice.objects.filter(owed_q(as_of)).annotate(owed=F("balance"))
-    return (
-        Invoice.objects.exclude(status=InvoiceStatus.VOID)
-        .filter(issue_date__lte=as_of)
-        .annotate(owed=F("amount") - _paid_on(as_of))
-        .filter(owed__gt=0)
-    )
+    rows = Invoice.objects.exclude(status=InvoiceStatus.VOID).filter(issue_date__lte=as_of)
+    return with_owed_then(rows, "invoices", _end_of(as_of)).filter(owed__gt=0)
 
 
 def billing_items_owed_on(as_of: datetime.date) -> QuerySet[BillingItem]:
@@ -89,13 +78,8 @@ def billing_items_owed_on(as_of: datetime.date) -> QuerySet[BillingItem]:
     if as_of >= today():
         return BillingItem.objects.filter(balance__gt=0).annotate(owed=F("balance"))
     end = _end_of(as_of)
-    # Write-downs by subquery: joined beside the allocations they would multiply their rows.
-    written_down = amounts_of(WriteDown.objects.filter(write_down_date__lt=end), "billing_item")
-    return (
-        BillingItem.objects.filter(created_at__lt=end)
-        .annotate(owed=F("total_amount") - _paid_on(as_of) - written_down)
-        .filter(owed__gt=0)
-    )
+    rows = BillingItem.objects.filter(created_at__lt=end)
+    return with_owed_then(rows, "billing_items", end).filter(owed__gt=0)
 
 
 # Days late (as_of - due_date) each bucket covers, both ends included; None: no end.

@@ -67,13 +67,17 @@ WRITE_DOWNS_SQL = """
 """
 
 # The corrections of the rows a reversal after the day touched, all of them (index lookups by row).
-TOUCHED_SQL = """
-    SELECT allocation.{target} AS target_id,
-           CASE WHEN payment.payment_date >= %(end)s AND reversal.id IS NULL
+# What one allocation (joined to its payment and, if any, its reversal) adds to its row's stored
+# balance for the end of the day: the same corrections as LATER_SQL's, one allocation at a time.
+CORRECTION = """CASE WHEN payment.payment_date >= %(end)s AND reversal.id IS NULL
                 THEN allocation.amount
                 WHEN payment.payment_date < %(end)s AND reversal.reversed_at >= %(end)s
                 THEN -allocation.amount
-                ELSE 0 END AS amount
+                ELSE 0 END"""
+
+TOUCHED_SQL = """
+    SELECT allocation.{target} AS target_id,
+           {correction} AS amount
     FROM {allocation} allocation
     JOIN {payment} payment ON payment.id = allocation.payment_id
     LEFT JOIN {reversal} reversal ON reversal.payment_id = payment.id
@@ -145,6 +149,52 @@ KINDS = {
     ),
 }
 
+
+def _later_sql(target: str, write_downs: bool) -> str:
+    return LATER_SQL.format(
+        target=target,
+        reversed=REVERSED_SQL.format(target=target, **TABLES),
+        write_downs=WRITE_DOWNS_SQL.format(**TABLES) if write_downs else "",
+        **TABLES,
+    )
+
+
+# Each row's corrections summed, for the past-due list (payments/owed_then.py): one grouped
+# statement over the movements since the day, grouped by a column of a table, so that PostgreSQL
+# estimates how many rows it makes (grouping LATER_SQL's UNION ALL, it guesses 200, and under a
+# LIMIT it then joined them to every row by a nested loop). The payments are those dated after
+# the day or reversed after it, chosen before their allocations are joined.
+PAID_LATER_SQL = """
+    SELECT allocation.{target} AS target_id, SUM({correction}) AS total
+    FROM {payment} payment
+    JOIN {allocation} allocation ON allocation.payment_id = payment.id
+    LEFT JOIN {reversal} reversal ON reversal.payment_id = payment.id
+    WHERE allocation.{target} IS NOT NULL
+      AND (payment.payment_date >= %(end)s OR payment.id IN (
+          SELECT later.payment_id FROM {reversal} later WHERE later.reversed_at >= %(end)s
+      ))
+    GROUP BY allocation.{target}
+"""
+
+WRITTEN_DOWN_LATER_SQL = """
+    SELECT write_down.billing_item_id AS target_id, SUM(write_down.amount) AS total
+    FROM {write_down} write_down
+    WHERE write_down.write_down_date >= %(end)s
+    GROUP BY write_down.billing_item_id
+"""
+
+
+def corrections_sql(kind: str) -> list[str]:
+    """The sums of the corrections of each row of one kind ("invoices" or "billing_items") for
+    the end of a day, `%(end)s`: statements of (`target_id`, `total`), a row at most once in each,
+    whose totals add to its stored balance (a row in none owed its stored balance then)."""
+    _table, target, _open, _counted, write_downs = KINDS[kind]
+    sums = [PAID_LATER_SQL.format(target=target, correction=CORRECTION, **TABLES)]
+    if write_downs:
+        sums.append(WRITTEN_DOWN_LATER_SQL.format(**TABLES))
+    return sums
+
+
 BELOW_ZERO = "CASE WHEN balance + later.total < 0 THEN -(balance + later.total) ELSE 0 END"
 
 
@@ -164,14 +214,10 @@ def receivables_sql(bucket_conditions: list[str]) -> str:
             table=table,
             open=open_,
             counted=counted,
-            later=LATER_SQL.format(
-                target=target,
-                reversed=reversed_,
-                write_downs=WRITE_DOWNS_SQL.format(**TABLES) if write_downs else "",
-                **TABLES,
-            ),
+            later=_later_sql(target, write_downs),
             touched=TOUCHED_SQL.format(
                 target=target,
+                correction=CORRECTION,
                 reversed=reversed_,
                 write_downs=TOUCHED_WRITE_DOWNS_SQL.format(reversed=reversed_, **TABLES)
                 if write_downs
