@@ -41,7 +41,8 @@ class World:
     secret: str
     accounts: tuple[str, ...]  # account numbers and GUIDs
     record_ids: tuple[str, ...]  # invoice and payment ids
-    records_by_account: dict[str, tuple[str, ...]]  # the same, per account number and GUID
+    # per account number and GUID, and per kind ("invoices", "payments"): that account's ids
+    records_by_account: dict[tuple[str, str], tuple[str, ...]]
     contacts: tuple[str, ...]  # contact GUIDs
     billing_ids: tuple[int, ...]
     amounts: tuple[str, ...]  # past-due balances of the accounts and of their invoices
@@ -70,15 +71,12 @@ def demo_world() -> World:
         accounts=tuple(ref for a in accounts for ref in (str(a.number), str(a.guid))),
         record_ids=tuple(str(pk) for pk in [*invoices, *payments]),
         records_by_account={
-            ref: tuple(
-                str(pk)
-                for pk in [
-                    *Invoice.objects.filter(account=a).values_list("pk", flat=True),
-                    *Payment.objects.filter(account=a).values_list("pk", flat=True),
-                ]
+            (ref, kind): tuple(
+                str(pk) for pk in model.objects.filter(account=a).values_list("pk", flat=True)
             )
             for a in accounts
             for ref in (str(a.number), str(a.guid))
+            for kind, model in (("invoices", Invoice), ("payments", Payment))
         },
         contacts=tuple(str(c.guid) for c in contacts),
         billing_ids=tuple(
@@ -102,8 +100,9 @@ def make_realistic(case, world: World, draw) -> None:
     path = case.path_parameters or {}
     if "account_id" in path:
         path["account_id"] = _mostly(draw, world.accounts, path["account_id"])
-    if "id" in path:  # most often one of that account's own invoices or payments
-        own = world.records_by_account.get(str(path.get("account_id")), ())
+    if "id" in path:  # most often one of that account's own invoices (or payments)
+        kind = "payments" if "billing_payments" in case.path else "invoices"
+        own = world.records_by_account.get((str(path.get("account_id")), kind), ())
         path["id"] = _mostly(draw, own or world.record_ids, path["id"])
     if isinstance(case.query, dict) and "ContactId" in case.query:
         case.query["ContactId"] = _mostly(draw, world.contacts, case.query["ContactId"])
