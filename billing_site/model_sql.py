@@ -135,7 +135,9 @@ def insert(objects: list[models.Model]) -> None:
 
 
 @cache
-def _balance_update(model: type[models.Model], extra: tuple[str, ...]) -> str:
+def balance_update_sql(model: type[models.Model], extra: tuple[str, ...] = ()) -> str:
+    """`UPDATE` of the `balance` (and of each text field in `extra`) of rows given as arrays:
+    ids, balances, then one array per field in `extra`."""
     sets = ", ".join(
         [f"{column(model, 'balance')} = v.balance"]
         + [f"{column(model, name)} = v.{quoted(name)}" for name in extra]
@@ -158,4 +160,4 @@ def update_balances(model: type[models.Model], balances: dict, **texts: dict) ->
         [column_[pk] for pk in ids] for column_ in texts.values()
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_balance_update(model, tuple(texts)), values)
+        cursor.execute(balance_update_sql(model, tuple(texts)), values)

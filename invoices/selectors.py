@@ -4,14 +4,12 @@ from decimal import Decimal
 from functools import cache
 
 from django.db import connection
-from django.db.models import QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
 from billing_site import model_sql
-from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, Contact
 
-from .due import OVERDUE_SQL, OWED_SQL, PAST_DUE_SQL, overdue_q, owed_q, past_due_q, today
+from .due import OVERDUE_SQL, OWED_SQL, PAST_DUE_SQL, past_due_q, today
 from .models import BillingItem, Invoice, InvoiceItem, InvoiceStatus
 
 
@@ -76,11 +74,10 @@ def past_due_rows(account: Account, as_of: datetime.date | None = None) -> PastD
     whatever the number of invoices and items: the totals, and the past-due invoices joined to
     their items (an invoice without items comes once, with nulls).
     """
-    parameters = {"account": account.pk, "as_of": as_of or today()}
+    as_of = as_of or today()
+    totals = _owed_totals(account, as_of)
     with connection.cursor() as cursor:
-        cursor.execute(_owed_totals_sql(), parameters)
-        account_balance, past_due_balance = cursor.fetchone()
-        cursor.execute(_past_due_rows_sql(), parameters)
+        cursor.execute(_past_due_rows_sql(), {"account": account.pk, "as_of": as_of})
         rows = cursor.fetchall()
     invoices: list[dict] = []
     for pk, number, amount, balance, due_date, *item in rows:
@@ -97,17 +94,12 @@ def past_due_rows(account: Account, as_of: datetime.date | None = None) -> PastD
             )
         if item[0] is not None:  # the item's pk
             invoices[-1]["items"].append(dict(zip(PAST_DUE_ITEM_FIELDS, item, strict=True)))
-    return PastDueRows(
-        account=account,
-        account_balance=account_balance,
-        past_due_balance=past_due_balance,
-        invoices=invoices,
-    )
+    return PastDueRows(account=account, invoices=invoices, **totals)
 
 
 @cache
 def _owed_totals_sql() -> str:
-    """`_owed_totals` as one statement."""
+    """The account's owed and past-due totals on `%(as_of)s` (invoices.due's rules)."""
     return model_sql.sql(
         "SELECT COALESCE(SUM({i.balance}), 0.00), "  # noqa: S608 - names from the model
         f"COALESCE(SUM({{i.balance}}) FILTER (WHERE {OVERDUE_SQL}), 0.00) "
@@ -131,13 +123,12 @@ def _past_due_rows_sql() -> str:
 
 
 def _owed_totals(account: Account, as_of: datetime.date) -> dict[str, Decimal]:
-    """`account_balance` (what the invoices issued by `as_of` owe) and `past_due_balance`."""
-    return Invoice.objects.filter(owed_q(as_of), account=account).aggregate(
-        account_balance=Coalesce(Sum("balance"), Value(ZERO), output_field=MoneyField()),
-        past_due_balance=Coalesce(
-            Sum("balance", filter=overdue_q(as_of)), Value(ZERO), output_field=MoneyField()
-        ),
-    )
+    """`account_balance` (what the invoices issued by `as_of` owe) and `past_due_balance`: one
+    statement written once (`_owed_totals_sql`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_owed_totals_sql(), {"account": account.pk, "as_of": as_of})
+        account_balance, past_due_balance = cursor.fetchone()
+    return {"account_balance": account_balance, "past_due_balance": past_due_balance}
 
 
 def account_invoices(account: Account) -> QuerySet[Invoice]:

@@ -87,12 +87,7 @@ def _statement(target: type[models.Model], with_status: bool) -> str:
         [quoted(PaymentAllocation._meta.get_field("payment").column)]
         + [quoted(field.column) for field in lines]
     )
-    balance, status = model_sql.column(target, "balance"), ""
-    balance_arrays = "%s::bigint[], %s::numeric[]"
-    if with_status:
-        status = f", {model_sql.column(target, 'status')} = v.status"
-        balance_arrays += ", %s::text[]"
-    balance_columns = "id, balance" + (", status" if with_status else "")
+    balances = model_sql.balance_update_sql(target, ("status",) if with_status else ())
     return (
         f"WITH payment AS (INSERT INTO {model_sql.table(Payment)} ({payment_columns}) "  # noqa: S608 - names from the models
         f"VALUES ({payment_marks}) RETURNING id), "
@@ -100,8 +95,6 @@ def _statement(target: type[models.Model], with_status: bool) -> str:
         f"SELECT payment.id, {line_columns} FROM payment, "
         f"unnest({arrays}) WITH ORDINALITY AS line({line_columns}, position) "
         "ORDER BY position RETURNING id), "
-        f"balances AS (UPDATE {model_sql.table(target)} t SET {balance} = v.balance{status} "
-        f"FROM unnest({balance_arrays}) AS v({balance_columns}) "
-        f"WHERE t.{model_sql.column(target, 'id')} = v.id) "
+        f"balances AS ({balances}) "
         "SELECT (SELECT id FROM payment), ARRAY(SELECT id FROM allocations ORDER BY id)"
     )

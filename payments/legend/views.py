@@ -58,6 +58,7 @@ class LegendViewSet(OneTransactionPerWrite, BodyLimits, viewsets.GenericViewSet)
     schema = LegendSchema()
     required_privilege: str
     lines_key: str  # the list in this endpoint's response, also in its failures
+    date_key: str  # the request's date, repeated on each line of the answer
 
     def get_exception_handler(self):
         return legend_exception_handler
@@ -83,6 +84,16 @@ class LegendViewSet(OneTransactionPerWrite, BodyLimits, viewsets.GenericViewSet)
             raise PermissionDenied(OTHER_ROLE)
         return contact
 
+    def answer(self, contact: Contact, result, body: dict) -> Response:
+        """The answer to a payment or write-down: each line's outcome, with the request's date
+        (payments.legend.bodies)."""
+        date = body[self.date_key]
+        return Response(
+            processed_body(
+                contact.guid, result.all_applied, result.lines, self.lines_key, self.date_key, date
+            )
+        )
+
     def actor(self) -> Actor:
         return Actor(channel=Channel.LEGEND_API, **request_grantee(self.request))
 
@@ -90,6 +101,7 @@ class LegendViewSet(OneTransactionPerWrite, BodyLimits, viewsets.GenericViewSet)
 class BillingPaymentsViewSet(LegendViewSet):
     required_privilege = Privilege.BILLING_PAYMENT
     lines_key = "BillingPayments"
+    date_key = "PaymentDate"
 
     @extend_schema(
         operation_id="BillingPayments_Post",
@@ -120,21 +132,13 @@ class BillingPaymentsViewSet(LegendViewSet):
             ],
             actor=self.actor(),
         )
-        return Response(
-            processed_body(
-                contact.guid,
-                result.all_applied,
-                result.lines,
-                self.lines_key,
-                "PaymentDate",
-                body["PaymentDate"],
-            )
-        )
+        return self.answer(contact, result, body)
 
 
 class BillingWriteDownsViewSet(LegendViewSet):
     required_privilege = Privilege.BILLING_WRITE_DOWN
     lines_key = "BillingWriteDowns"
+    date_key = "WriteDownDate"
 
     @extend_schema(
         operation_id="BillingWriteDowns_Post",
@@ -163,16 +167,7 @@ class BillingWriteDownsViewSet(LegendViewSet):
             reason=body["Notes"],
             actor=self.actor(),
         )
-        return Response(
-            processed_body(
-                contact.guid,
-                result.all_applied,
-                result.lines,
-                self.lines_key,
-                "WriteDownDate",
-                body["WriteDownDate"],
-            )
-        )
+        return self.answer(contact, result, body)
 
 
 class BillingsViewSet(LegendViewSet):
