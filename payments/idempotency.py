@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 
 from django.db import DatabaseError, connection, transaction
 from rest_framework.response import Response
@@ -142,13 +143,15 @@ def _store(record: IdempotencyRecord, response: Response) -> None:
     # for byte as the first response did.
     record.response_body = dumps_exact(response.data)
     with connection.cursor() as cursor:  # as record.save(update_fields=...), without compiling it
-        cursor.execute(
-            model_sql.sql(
-                "UPDATE {r.table} SET status_code = %s, response_body = %s WHERE id = %s",
-                r=IdempotencyRecord,
-            ),
-            [record.status_code, record.response_body, record.pk],
-        )
+        cursor.execute(_store_sql(), [record.status_code, record.response_body, record.pk])
+
+
+@cache
+def _store_sql() -> str:
+    return model_sql.sql(
+        "UPDATE {r.table} r SET status_code = %s, response_body = %s WHERE {r.id} = %s",
+        r=IdempotencyRecord,
+    )
 
 
 def _store_refusal(view, request, claimed: IdempotencyRecord, response: Response) -> Response:
