@@ -1,8 +1,10 @@
 """`Authorization: Bearer <secret>` for partner credentials, shared by both APIs.
 
 A wrong, revoked or expired key (or a previous secret past its grace period) is refused alike,
-401, and counts as a failed authentication of the client address; an address past its limit is
-refused with 429 before its key is even looked up (billing_site/api/throttles.py).
+401, and counts as a failed authentication of the client address; once an address has used up
+its failures, every Bearer request from it is refused with 429, a good key's too: a bad key's
+when its failure would be counted, a good key's by the rate limits' check, in the same round trip
+to Redis as the limits (billing_site/api/throttles.py).
 """
 
 import datetime
@@ -12,7 +14,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from audit.context import note_credential, note_user
-from billing_site.api.throttles import check_auth_failures, record_auth_failure
+from billing_site.api.throttles import record_auth_failure
 
 from .models import ApiCredential
 from .selectors import active_credential_for_secret
@@ -44,7 +46,6 @@ class BearerCredentialAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
-        check_auth_failures(request)
         if len(header) != 2:
             record_auth_failure(request)
             raise exceptions.AuthenticationFailed(
@@ -64,10 +65,10 @@ class BearerCredentialAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The API key is not valid or has been revoked.")
         note_credential(credential)  # the audit trail's actor for this request
         now = timezone.now()
-        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         if credential.last_used_at is None or credential.last_used_at < now - LAST_USED_RESOLUTION:
             # At most once a minute per credential (the condition again, for concurrent
             # requests): most requests write nothing.
+            stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
             ApiCredential.objects.filter(stale, pk=credential.pk).update(last_used_at=now)
         return PartnerPrincipal(credential), credential
 

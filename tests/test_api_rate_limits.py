@@ -11,11 +11,12 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+import redis
 import requests
 from django.core.checks import run_checks
 from django.utils import timezone
 
-from billing_site.api.throttles import client_address, hit
+from billing_site.api.throttles import client_address, hit, peek
 from contacts.roles import Role
 from payments.models import IdempotencyRecord, Payment
 from tests.factories import (
@@ -240,6 +241,71 @@ def test_failed_authentications_lock_the_address_out_even_with_a_good_key(
     assert elsewhere.status_code == 200
     spoofed = request_for(client, shape, role, contact, HTTP_X_FORWARDED_FOR="10.0.0.3")
     assert spoofed.status_code == 429
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_locked_out_address_gets_429_for_a_good_key_the_permission_check_refuses(
+    client, settings, caller, shape
+):
+    """A good key's 403 from a locked-out address would tell it from a bad key's 429."""
+    settings.API_AUTH_FAILURE_LIMIT, settings.API_AUTH_FAILURE_WINDOW = 2, 300
+    role, contact = caller
+    # Refused by the permission check: a key of another account (DocuSign), a key without any
+    # role (Legend, whose check is "on some account").
+    stranger = AccountRoleFactory().credential if shape != "legend" else ApiCredentialFactory()
+    assert request_for(client, shape, role, contact, stranger.secret).status_code == 403
+    failures = [request_for(client, shape, role, contact, "bk_wrong") for _ in range(2)]
+
+    assert [failure.status_code for failure in failures] == [401, 401]
+    assert_429(
+        shape,
+        request_for(client, shape, role, contact, stranger.secret),
+        "TOO_MANY_REQUESTS",
+        "Too many failed authentications from this address (2 per 300 seconds).",
+        contact,
+    )
+
+
+def test_a_locked_out_address_is_refused_without_being_counted_further(client, settings, caller):
+    settings.API_AUTH_FAILURE_LIMIT, settings.API_AUTH_FAILURE_WINDOW = 2, 300
+    role, contact = caller
+    statuses = [request_for(client, "restapi", role, contact, "bk_wrong").status_code]
+    statuses.append(
+        client.get(
+            f"/restapi/v2.1/accounts/{role.account.number}/billing_invoices",
+            HTTP_AUTHORIZATION="Bearer two words",  # malformed: a failure too
+        ).status_code
+    )
+    statuses += [request_for(client, "restapi", role, contact, "bk_wrong").status_code]
+    statuses.append(
+        client.get(
+            f"/restapi/v2.1/accounts/{role.account.number}/billing_invoices",
+            HTTP_AUTHORIZATION="Bearer two words",
+        ).status_code
+    )
+    statuses.append(request_for(client, "restapi", role, contact).status_code)  # the good key
+
+    assert statuses == [401, 401, 429, 429, 429]
+    assert peek("authfail:127.0.0.1").count == 2  # the refused requests counted nothing
+    assert peek(f"burst:credential:{role.credential.pk}") is None  # nor the good key's
+
+
+def test_an_allowed_partner_request_makes_one_round_trip_to_redis(client, caller, monkeypatch):
+    """Every limit, and the address's failed authentications, in one script call."""
+    role, contact = caller
+    assert request_for(client, "restapi", role, contact).status_code == 200  # the script loaded
+    commands = []
+    execute = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        commands.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    statuses = [request_for(client, shape, role, contact).status_code for shape in SHAPES]
+
+    assert statuses == [200, 200, 200]
+    assert commands == ["EVALSHA"] * 3
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(client, settings, caller):

@@ -8,7 +8,12 @@ Three limits (docs/limits.md), each a fixed window that starts with its first co
   the body, after the view parsed it, so Legend's hourly limit is counted per credential;
 - failed authentication: per client address, `API_AUTH_FAILURE_LIMIT` per
   `API_AUTH_FAILURE_WINDOW` s; past it, every Bearer request from that address is refused, even
-  with a good key, until the window ends (checked by contacts.authentication).
+  with a good key, until the window ends: a bad key's when its failure would be counted
+  (`record_auth_failure`, from contacts.authentication), a good key's with the limits above
+  (`ApiRateThrottle`, the address's count read in the same script as the limits are counted) or,
+  if the permission check refuses it first, there (`AddressLockoutOnRefusal`).
+
+A request allowed through costs one round trip to Redis: one script for every limit.
 
 Counting is atomic across processes: on Redis, one Lua script increments the counter and sets
 its expiry together (DRF's SimpleRateThrottle reads and writes a list, which loses counts under
@@ -36,17 +41,29 @@ BURST_CODE = "BURST_APIINVOCATION_LIMIT_EXCEEDED"
 HOURLY_CODE = "HOURLY_APIINVOCATION_LIMIT_EXCEEDED"
 AUTH_FAILURES_CODE = "TOO_MANY_REQUESTS"
 
-# For each key in turn: INCR and, for a new counter (or one that lost its expiry), EXPIRE, in one
-# atomic step; stops after the first counter over its limit, so that a request refused by one limit
-# is not counted in the next. Returns count and ttl of each key counted.
+# One atomic step, one round trip. First the gate, if there is one (ARGV[1] its limit, 0 for none;
+# KEYS[1] its key): a count already at its limit refuses, and nothing is counted ({-1, ttl}).
+# Then, for each counter key in turn: INCR and, for a new counter (or one that lost its expiry),
+# EXPIRE; stops after the first counter over its limit, so that a request refused by one limit is
+# not counted in the next. Returns count and ttl of each counter counted.
 _HIT_SCRIPT = """
+local gate = tonumber(ARGV[1])
+local first = 1
+if gate > 0 then
+  local gated = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if gated >= gate then
+    return {-1, redis.call('TTL', KEYS[1])}
+  end
+  first = 2
+end
 local out = {}
-for i, key in ipairs(KEYS) do
-  local window, limit = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
-  local count = redis.call('INCR', key)
-  local ttl = redis.call('TTL', key)
+for i = first, #KEYS do
+  local j = i - first + 1
+  local window, limit = tonumber(ARGV[2 * j]), tonumber(ARGV[2 * j + 1])
+  local count = redis.call('INCR', KEYS[i])
+  local ttl = redis.call('TTL', KEYS[i])
   if ttl < 0 then
-    redis.call('EXPIRE', key, window)
+    redis.call('EXPIRE', KEYS[i], window)
     ttl = window
   end
   table.insert(out, count)
@@ -65,6 +82,23 @@ _last_logged = 0.0
 class Window:
     count: int
     reset_in: int  # whole seconds until the window ends, at least 1
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A window checked before counting: once its count has reached `limit`, the request is
+    refused and nothing is counted (the failed authentications of a client address)."""
+
+    key: str
+    limit: int
+
+
+class GateClosed(Exception):
+    """`hit_in_turn` refused at its gate; `reset_in`: whole seconds until the gate's window ends."""
+
+    def __init__(self, reset_in: int) -> None:
+        super().__init__(reset_in)
+        self.reset_in = max(1, reset_in)
 
 
 class RateLimited(exceptions.Throttled):
@@ -106,14 +140,20 @@ def _client(cache: RedisCache, *, write: bool):
     return clients[write]
 
 
-def _hit_redis(cache: RedisCache, counters: list[tuple[str, int, int]]) -> list[Window]:
+def _hit_redis(
+    cache: RedisCache, counters: list[tuple[str, int, int]], gate: Gate | None
+) -> list[Window]:
     client = _client(cache, write=True)
     script = cache.__dict__.get("_billing_hit_script")
     if script is None:  # EVALSHA, the script sent once
         script = cache.__dict__["_billing_hit_script"] = client.register_script(_HIT_SCRIPT)
     keys = [cache.make_and_validate_key(key) for key, _window, _limit in counters]
     arguments = [value for _key, window, limit in counters for value in (window, limit)]
-    flat = script(keys=keys, args=arguments, client=client)
+    if gate is not None:
+        keys.insert(0, cache.make_and_validate_key(gate.key))
+    flat = script(keys=keys, args=[gate.limit if gate else 0, *arguments], client=client)
+    if gate is not None and flat and int(flat[0]) == -1:
+        raise GateClosed(int(flat[1]))
     pairs = zip(flat[::2], flat[1::2], strict=True)
     return [Window(int(count), max(1, int(ttl))) for count, ttl in pairs]
 
@@ -132,20 +172,33 @@ def _hit_local(cache, key: str, window: int) -> Window:
     return Window(count, max(1, math.ceil(reset_at - now)))
 
 
-def hit_in_turn(counters: list[tuple[str, int, int]]) -> list[Window] | None:
+def _check_gate_local(cache, gate: Gate) -> None:
+    if (cache.get(gate.key) or 0) >= gate.limit:
+        reset_at = cache.get(f"{gate.key}:reset") or time.time() + 1
+        raise GateClosed(math.ceil(reset_at - time.time()))
+
+
+def hit_in_turn(
+    counters: list[tuple[str, int, int]], gate: Gate | None = None
+) -> list[Window] | None:
     """Count one request in each window `(key, window seconds, limit)` in turn, stopping after the
-    first over its limit: the windows counted. One round trip to Redis. None when the cache is
-    unavailable (fail open)."""
+    first over its limit: the windows counted. With a `gate` that has reached its limit, raises
+    `GateClosed` and counts nothing. One round trip to Redis. None when the cache is unavailable
+    (fail open)."""
     cache = caches["default"]
     try:
         if isinstance(cache, RedisCache):
-            return _hit_redis(cache, counters)
+            return _hit_redis(cache, counters, gate)
+        if gate is not None:
+            _check_gate_local(cache, gate)
         windows = []
         for key, window_seconds, limit in counters:
             windows.append(_hit_local(cache, key, window_seconds))
             if windows[-1].count > limit:
                 break
         return windows
+    except GateClosed:
+        raise
     except Exception as error:  # redis.RedisError, OSError...: never a 500 because of a counter
         _log_unavailable(error)
         return None
@@ -213,7 +266,10 @@ class ApiRateThrottle(BaseThrottle):
     """The burst limit per caller, then the hourly limit per account (DocuSign) or per caller
     (Legend). Runs after authentication and the permission check; a refusal raises
     `RateLimited` before the view's handler, so nothing is written and no Idempotency-Key is
-    used. A request refused by the burst limit is not counted in the hourly one."""
+    used. A request refused by the burst limit is not counted in the hourly one.
+
+    A partner key's request from an address that used up its failed authentications is refused
+    here, before anything is counted (`auth_failures_gate`), in the same round trip to Redis."""
 
     def allow_request(self, request, view) -> bool:
         caller = caller_key(request)
@@ -226,7 +282,15 @@ class ApiRateThrottle(BaseThrottle):
             (HOURLY_CODE, f"hourly:{hourly_scope}", settings.API_HOURLY_LIMIT, 3600),
         ]
         limits = [limit for limit in limits if limit[2] > 0]
-        windows = hit_in_turn([(key, seconds, limit) for _code, key, limit, seconds in limits])
+        gate = auth_failures_gate(request) if is_partner_request(request) else None
+        if not limits and gate is None:
+            return True
+        try:
+            windows = hit_in_turn(
+                [(key, seconds, limit) for _code, key, limit, seconds in limits], gate=gate
+            )
+        except GateClosed as closed:
+            raise auth_failures_refusal(closed.reset_in) from None
         if not windows:
             return True
         # The windows counted: every limit's, or those up to the one that refuses.
@@ -242,6 +306,11 @@ class ApiRateThrottle(BaseThrottle):
         return True
 
 
+def is_partner_request(request) -> bool:
+    """Whether a partner key (`Authorization: Bearer`) authenticated the request."""
+    return getattr(request.user, "credential", None) is not None
+
+
 def rate_limit_message(limit: int, window_seconds: int) -> str:
     period = "hour" if window_seconds == 3600 else f"{window_seconds} seconds"
     return f"API rate limit exceeded: {limit} requests per {period}."
@@ -254,27 +323,54 @@ def auth_failures_message() -> str:
     )
 
 
+def auth_failures_gate(request) -> Gate | None:
+    """The failed authentications of the request's client address, as a gate; None when that
+    limit is off."""
+    limit = settings.API_AUTH_FAILURE_LIMIT
+    return Gate(f"authfail:{client_address(request)}", limit) if limit > 0 else None
+
+
+def auth_failures_refusal(reset_in: int) -> RateLimited:
+    return RateLimited(
+        error_code=AUTH_FAILURES_CODE,
+        message=auth_failures_message(),
+        wait=reset_in,
+        limit=settings.API_AUTH_FAILURE_LIMIT,
+    )
+
+
 def check_auth_failures(request) -> None:
     """Refuse with 429 when the client address used up its failed authentications."""
-    limit = settings.API_AUTH_FAILURE_LIMIT
-    if limit <= 0:
+    gate = auth_failures_gate(request)
+    if gate is None or peek_count(gate.key) < gate.limit:  # the usual case: one GET
         return
-    key = f"authfail:{client_address(request)}"
-    if peek_count(key) < limit:  # the usual case: one GET
-        return
-    window = peek(key)
-    if window is not None and window.count >= limit:
-        raise RateLimited(
-            error_code=AUTH_FAILURES_CODE,
-            message=auth_failures_message(),
-            wait=window.reset_in,
-            limit=limit,
-        )
+    window = peek(gate.key)
+    if window is not None and window.count >= gate.limit:
+        raise auth_failures_refusal(window.reset_in)
 
 
 def record_auth_failure(request) -> None:
-    if settings.API_AUTH_FAILURE_LIMIT > 0:
-        hit(f"authfail:{client_address(request)}", settings.API_AUTH_FAILURE_WINDOW)
+    """Count a failed authentication of the client address, in one round trip; an address that
+    had already used up its failures is refused with 429 instead, and nothing is counted."""
+    gate = auth_failures_gate(request)
+    if gate is None:
+        return
+    try:
+        hit_in_turn([(gate.key, settings.API_AUTH_FAILURE_WINDOW, 2**62)], gate=gate)
+    except GateClosed as closed:
+        raise auth_failures_refusal(closed.reset_in) from None
+
+
+class AddressLockoutOnRefusal:
+    """API view mixin: a partner key's request refused by the permission check, from an address
+    that used up its failed authentications, is answered 429 as every other request of that
+    address is (a good key's 403 would otherwise tell it from a bad key's 429). Only the refusal
+    path asks Redis (one GET); an allowed request is checked by `ApiRateThrottle`."""
+
+    def permission_denied(self, request, message=None, code=None):
+        if is_partner_request(request):
+            check_auth_failures(request)
+        super().permission_denied(request, message=message, code=code)
 
 
 class RateLimitHeadersMiddleware:

@@ -18,7 +18,7 @@ from billing_site.api.limits import BodyLimits
 from billing_site.api.pagination import uri_cursor_pagination
 from billing_site.api.parsers import DecimalJSONParser
 from billing_site.api.renderers import EnvelopeJSONRenderer, PDFRenderer
-from billing_site.api.throttles import ApiRateThrottle
+from billing_site.api.throttles import AddressLockoutOnRefusal, ApiRateThrottle
 from contacts.authentication import (
     BearerCredentialAuthentication,
     StaffSessionAuthentication,
@@ -63,7 +63,9 @@ class InvoiceDateRange(DateRangeFilterSet):
     date_only = True
 
 
-class AccountBillingViewSet(OneTransactionPerWrite, BodyLimits, viewsets.GenericViewSet):
+class AccountBillingViewSet(
+    OneTransactionPerWrite, BodyLimits, AddressLockoutOnRefusal, viewsets.GenericViewSet
+):
     """Requires credentials of an account administrator of `{accountId}` (a partner key as
     `Authorization: Bearer <key>`, or a logged-in staff session). All values are strings."""
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from billing_site.api.limits import BodyLimits
 from billing_site.api.parsers import DecimalJSONParser, DecimalTextJSONParser
 from billing_site.api.renderers import ExactNumberJSONRenderer
-from billing_site.api.throttles import ApiRateThrottle
+from billing_site.api.throttles import AddressLockoutOnRefusal, ApiRateThrottle
 from contacts.authentication import (
     BearerCredentialAuthentication,
     StaffSessionAuthentication,
@@ -45,7 +45,9 @@ from .serializers import (
 )
 
 
-class LegendViewSet(OneTransactionPerWrite, BodyLimits, viewsets.GenericViewSet):
+class LegendViewSet(
+    OneTransactionPerWrite, BodyLimits, AddressLockoutOnRefusal, viewsets.GenericViewSet
+):
     """Legend's POS endpoints. A partner key (`Authorization: Bearer <key>`) or a staff session;
     the key needs the endpoint's permission on the contact's account."""
 
