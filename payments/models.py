@@ -92,9 +92,18 @@ class Payment(Recorded):
     names the rule in the schema (billing_site/account_keys.py, migration payments/0007).
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments")
+    # No index of their own: (account, payment_date), (account, id) and (contact, payment_date)
+    # lead with them, and every payment would write two more index entries.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="payments", db_index=False
+    )
     contact = models.ForeignKey(
-        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+        Contact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        db_index=False,
     )
     amount = MoneyField()
     currency = models.CharField(max_length=3)
@@ -254,11 +263,23 @@ class IdempotencyRecord(models.Model):
     """
 
     key = models.CharField(max_length=255)
+    # No index of their own: the unique (owner, key) indexes lead with them (a credential's or
+    # user's deletion finds its records there), and every keyed request would write two more.
     credential = models.ForeignKey(
-        ApiCredential, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        ApiCredential,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

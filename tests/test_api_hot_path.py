@@ -129,3 +129,36 @@ def test_a_keyed_legend_payment_costs_a_fixed_number_of_statements():
     assert sum(sql.startswith(one_write) for sql in ten) == 1
     assert writes(ten)[0].startswith('INSERT INTO "payments_idempotencyrecord"')
     assert not any('FROM "payments_idempotencyrecord"' in sql for sql in ten)  # a new key
+
+
+def test_a_payment_and_a_keyed_request_write_only_the_indexes_their_reads_use():
+    """Every index is written by every INSERT: no single-column index where a composite one
+    leads with the column (payments/migrations/0008)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes "
+            "WHERE tablename IN ('payments_payment', 'payments_idempotencyrecord')"
+        )
+        columns = {}
+        for table, definition in cursor.fetchall():
+            indexed = definition.split(" USING btree (", 1)[1].split(")", 1)[0]
+            columns.setdefault(table, set()).add(indexed)
+
+    assert columns == {
+        "payments_payment": {
+            "id",
+            "account_id, id",
+            "account_id, payment_date",
+            "contact_id, payment_date",
+            "payment_date",
+            "recorded_by_credential_id",
+            "recorded_by_user_id",
+            "tender_type_id",
+        },
+        "payments_idempotencyrecord": {
+            "id",
+            "credential_id, key",
+            "user_id, key",
+            "created_at",
+        },
+    }
