@@ -32,16 +32,15 @@ from .actors import Actor
 from .errors import (
     AmountMismatch,
     AmountOverBalance,
-    DuplicateLine,
     InvalidPaymentAmount,
     InvoiceNotPayable,
-    NoLines,
     NothingToPay,
     PaymentAlreadyReversed,
     PaymentNotAllowed,
     ReasonRequired,
     TenderTypeNotAvailable,
 )
+from .line_rules import check_distinct, contacts_item, line_amount, refused
 from .lines import (
     AUTHORIZATION_CODE_MAX_LENGTH,
     BillingLine,
@@ -49,7 +48,7 @@ from .lines import (
     LineRefusal,
     WriteDownLine,
 )
-from .locks import lock_account_for_payment, lock_payment
+from .locks import ContactAccountLock, lock_account_for_payment, lock_payment
 from .models import Payment, PaymentAllocation, Reversal, WriteDown
 from .request_transaction import money_transaction
 from .writes import record_payment
@@ -177,33 +176,38 @@ def billing_items_pay(
     actor: Actor,
     reference: str = "",
     notes: str = "",
+    account_lock: ContactAccountLock | None = None,
 ) -> BillingItemsPaid:
     """Record money collected elsewhere against a contact's billing items, line by line.
 
     `reference` and `notes` are kept on the payment itself (each line has its own as well).
+    `account_lock`: the contact's account, already locked in this transaction with the contact's
+    lookup (payments.locks.contact_for_payment, Legend's payments); without it the account is
+    locked here.
 
     Refused as a whole (nothing applied): no lines, a billing item named twice, an unknown or
     inactive tender type, an account blocked from API payments (for an API actor). Otherwise
     each valid line is applied and each invalid one is refused on its own; one payment holds
     the applied lines.
     """
-    _check_distinct(lines)
+    check_distinct(lines)
     # The account first, as every money service: the payment's foreign key to it waits on a
     # reversal's account lock, which would deadlock with that reversal waiting on these items.
-    account, tender_active = lock_account_for_payment(contact.account_id, tender_type_id)
+    if account_lock is None:
+        account, tender_active = lock_account_for_payment(contact.account_id, tender_type_id)
+    else:
+        account, tender_active = account_lock.held_for(contact, tender_type_id)
     _check_tender_type(tender_type_id, tender_active)
     _check_api_payments_allowed(account, actor)
     items = lock_billing_items(line.billing_id for line in lines)
     now = timezone.now()
     outcomes, applied = [], []
     for line in lines:
-        item = _contacts_item(items, line.billing_id, contact)
+        item = contacts_item(items, line.billing_id, contact)
         if item is not None and len(line.authorization_code) > AUTHORIZATION_CODE_MAX_LENGTH:
-            outcomes.append(
-                _refused(line.billing_id, item, LineRefusal.AUTHORIZATION_CODE_TOO_LONG)
-            )
+            outcomes.append(refused(line.billing_id, item, LineRefusal.AUTHORIZATION_CODE_TOO_LONG))
             continue
-        amount = _line_amount(line.billing_id, item, line.amount)
+        amount = line_amount(line.billing_id, item, line.amount)
         if isinstance(amount, LineOutcome):
             outcomes.append(amount)
             continue
@@ -256,7 +260,7 @@ def billing_items_write_down(
     reason = reason.strip()
     if not reason:
         raise ReasonRequired("A write-down needs a reason.")
-    _check_distinct(lines)
+    check_distinct(lines)
     # The account first, as every money service: a write-down's foreign key to it (its
     # account_id) waits on another service's account lock, which would deadlock with that
     # service waiting on these items.
@@ -265,8 +269,8 @@ def billing_items_write_down(
     now = timezone.now()
     outcomes, write_downs = [], []
     for line in lines:
-        item = _contacts_item(items, line.billing_id, contact)
-        amount = _line_amount(line.billing_id, item, line.amount)
+        item = contacts_item(items, line.billing_id, contact)
+        amount = line_amount(line.billing_id, item, line.amount)
         if isinstance(amount, LineOutcome):
             outcomes.append(amount)
             continue
@@ -348,56 +352,6 @@ def _check_tender_type(tender_type_id: int | None, active: bool) -> None:
     """`active`: what the account's lock read of the tender type (payments.locks)."""
     if not active:
         raise TenderTypeNotAvailable(f"Tender type {tender_type_id} is unknown or inactive.")
-
-
-def _check_distinct(lines: Sequence[BillingLine | WriteDownLine]) -> None:
-    if not lines:
-        raise NoLines("At least one billing line is required.")
-    seen: set[int] = set()
-    for line in lines:
-        if line.billing_id in seen:
-            raise DuplicateLine(f"Billing item {line.billing_id} appears more than once.")
-        seen.add(line.billing_id)
-
-
-def _contacts_item(
-    items: dict[int, BillingItem], billing_id: int, contact: Contact
-) -> BillingItem | None:
-    """The locked item if it is the contact's; another contact's item is as good as unknown."""
-    item = items.get(billing_id)
-    return item if item is not None and item.contact_id == contact.pk else None
-
-
-def _refused(
-    billing_id: int, item: BillingItem | None, refusal: LineRefusal, **values
-) -> LineOutcome:
-    return LineOutcome(
-        billing_id,
-        balance=item.balance if item is not None else None,
-        refusal=refusal,
-        message=refusal.value.format(billing_id=billing_id, **values),
-    )
-
-
-def _line_amount(billing_id: int, item: BillingItem | None, raw: object) -> Decimal | LineOutcome:
-    """The line's amount if it can be applied to `item`, else the refused outcome."""
-    if item is None:
-        return _refused(billing_id, None, LineRefusal.NOT_FOUND)
-    try:
-        amount = parse_amount(raw)
-    except InvalidAmount as error:
-        return _refused(billing_id, item, LineRefusal[error.code])
-    if item.balance == 0:
-        return _refused(billing_id, item, LineRefusal.ALREADY_SETTLED)
-    if amount > item.balance:
-        return _refused(
-            billing_id,
-            item,
-            LineRefusal.OVER_BALANCE,
-            amount=format_amount(amount),
-            balance=format_amount(item.balance),
-        )
-    return amount
 
 
 def _invoice_statuses(balances: dict[int, Decimal]) -> dict[int, str]:

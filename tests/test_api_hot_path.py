@@ -121,10 +121,12 @@ def test_a_keyed_legend_payment_costs_a_fixed_number_of_statements():
     pay(items[:1], "warm-up")  # stamps the key's first use
     one, ten = pay(items[:1], "one line"), pay(items, "ten lines")
 
-    # Authenticate with the roles (1), claim the key (1), contact (1), lock the account and read
-    # the tender type (1), lock items (1), the payment with its allocations and the balances (1),
-    # store the answer (1): the same whatever the number of lines.
-    assert len(one) == len(ten) == 7
+    # Authenticate with the roles (1), claim the key (1), the contact with its account locked and
+    # the tender type read (1), lock items (1), the payment with its allocations and the balances
+    # (1), store the answer (1): the same whatever the number of lines.
+    assert len(one) == len(ten) == 6
+    assert '"contacts_contact"' in ten[2]
+    assert ten[2].endswith("FOR UPDATE OF a")
     one_write = 'WITH payment AS (INSERT INTO "payments_payment"'
     assert sum(sql.startswith(one_write) for sql in ten) == 1
     assert writes(ten)[0].startswith('INSERT INTO "payments_idempotencyrecord"')

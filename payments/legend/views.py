@@ -24,6 +24,7 @@ from invoices.selectors import contact_billing_item_rows
 from ..actors import Actor, Channel
 from ..idempotency import respond_once
 from ..lines import BillingLine, WriteDownLine
+from ..locks import contact_for_payment
 from ..request_transaction import OneTransactionPerWrite
 from ..services import billing_items_pay, billing_items_write_down
 from .bodies import BILLING_FIELDS, billing_body, processed_body
@@ -74,7 +75,10 @@ class LegendViewSet(
         """The contact, if the caller holds a role on its account. A contact of an account outside
         the caller's is answered exactly as an unknown one, so a key cannot learn that a GUID
         exists elsewhere; a role without this endpoint's privilege is a 403."""
-        contact = contact_by_guid(contact_id)
+        return self.in_scope(contact_id, contact_by_guid(contact_id), unknown_status)
+
+    def in_scope(self, contact_id, contact: Contact | None, unknown_status: int = 200) -> Contact:
+        """`contact_in_scope` for a contact already looked up (None: there is none)."""
         roles = (
             roles_on_account(account_id=contact.account_id, **request_grantee(self.request))
             if contact is not None
@@ -117,8 +121,14 @@ class BillingPaymentsViewSet(LegendViewSet):
 
     def pay(self, request) -> Response:
         body = self.parse(BillingPaymentsRequestSerializer, request.data)
-        contact = self.contact_in_scope(body["ContactId"])
+        # The contact with its account locked for the payment, in one statement: the lock is
+        # taken before the scope check, and held until the request's transaction ends (a request
+        # refused here holds it no longer than its rollback).
+        found = contact_for_payment(body["ContactId"], body["TenderTypeId"])
+        contact, account_lock = found if found is not None else (None, None)
+        contact = self.in_scope(body["ContactId"], contact)
         result = billing_items_pay(
+            account_lock=account_lock,
             contact=contact,
             tender_type_id=body["TenderTypeId"],
             payment_date=body["PaymentDate"],
