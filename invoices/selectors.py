@@ -148,20 +148,35 @@ def contact_billing_items(
     return items.filter(balance__gt=0) if outstanding_only else items
 
 
-def contact_billing_item_rows(contact: Contact, fields: tuple[str, ...], *, outstanding_only: bool):
-    """`contact_billing_items` as rows of `fields` (column names of BillingItem, "pk" for its id):
-    Legend's `GET /POS/Billings`, one statement written once (billing_site/model_sql.py)."""
+def contact_billing_item_rows(
+    guid, fields: tuple[str, ...], *, outstanding_only: bool
+) -> tuple[int, int, list[tuple]] | None:
+    """The contact whose GUID is `guid` (its id and its account's id) and its billing items as
+    rows of `fields` (column names of BillingItem, "pk" for its id), oldest due first, only those
+    with a balance if asked (`contact_billing_items`); None if no contact has that GUID. Legend's
+    `GET /POS/Billings`: one statement written once (billing_site/model_sql.py), the contact and
+    its items together. The caller checks the account against the key's scope before it shows a
+    row."""
     with connection.cursor() as cursor:
-        cursor.execute(_billing_item_rows_sql(fields, outstanding_only), [contact.pk])
-        return cursor.fetchall()
+        cursor.execute(_billing_item_rows_sql(fields, outstanding_only), [guid])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    contact_id, account_id = rows[0][:2]
+    items = [row[2:] for row in rows if row[2] is not None]  # no item: one row of nulls
+    return contact_id, account_id, items
 
 
 @cache
 def _billing_item_rows_sql(fields: tuple[str, ...], outstanding_only: bool) -> str:
+    if fields[0] != "pk":
+        raise ValueError("the rows start with the item's id")
     columns = ", ".join("{b.%s}" % ("id" if name == "pk" else name) for name in fields)
     outstanding = " AND {b.balance} > 0" if outstanding_only else ""
     return model_sql.sql(
-        f"SELECT {columns} FROM {{b.table}} b WHERE {{b.contact}} = %s{outstanding} "  # noqa: S608
-        "ORDER BY {b.due_date}, {b.id}",
+        f"SELECT {{c.id}}, {{c.account}}, {columns} FROM {{c.table}} c "  # noqa: S608
+        f"LEFT JOIN {{b.table}} b ON {{b.contact}} = {{c.id}}{outstanding} "
+        "WHERE {c.guid} = %s ORDER BY {b.due_date}, {b.id}",
+        c=Contact,
         b=BillingItem,
     )

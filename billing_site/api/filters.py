@@ -1,7 +1,7 @@
 import django_filters
 from django import forms
 
-from .dates import parse_date_range
+from .dates import DateRange, parse_date_range
 
 
 class DateRangeForm(forms.Form):
@@ -41,3 +41,18 @@ class DateRangeFilterSet(django_filters.FilterSet):
         if self.date_only:
             return queryset.filter(**date_range.date_lookups(self.date_field))
         return queryset.filter(**date_range.datetime_lookups(self.date_field))
+
+
+def valid_date_range(query_params) -> DateRange | None:
+    """The range that `DateRangeFilterSet` reads from `from_date` / `to_date` (each stripped, as
+    its form's CharField does), without building the filter set and its form: a list that reads
+    its rows with one statement takes the bounds from here. None when the filter set would refuse
+    the request (a malformed date, a NUL byte, `from_date` after `to_date`): the caller then lets
+    the filter set answer, with its own error."""
+    texts = [query_params.get("from_date"), query_params.get("to_date")]
+    if any(text is not None and "\x00" in text for text in texts):
+        return None
+    try:
+        return parse_date_range(*((text or "").strip() for text in texts))
+    except forms.ValidationError:
+        return None

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
 from rest_framework.exceptions import NotFound, ValidationError
@@ -35,19 +37,21 @@ class UriCursorPagination(CursorPagination):
         (`p=`) straight to the database, where `p=abc` or a NUL byte was a 500. The position is a
         primary key, so anything but a non-negative integer within PostgreSQL's bigint is a
         malformed parameter, 400 in both APIs (DRF itself answers a bad cursor with 404)."""
-        invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
-            raise invalid from None
+            raise self.invalid_cursor() from None
         if cursor is None or cursor.position is None:
             return cursor
         position = cursor.position
         if not (position.isascii() and position.isdigit() and len(position) <= MAX_POSITION_DIGITS):
-            raise invalid
+            raise self.invalid_cursor()
         if int(position) > MAX_POSITION:
-            raise invalid
+            raise self.invalid_cursor()
         return cursor._replace(position=str(int(position)))
+
+    def invalid_cursor(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
 
     def get_paginated_response(self, data) -> Response:
         return Response(
@@ -69,6 +73,49 @@ class UriCursorPagination(CursorPagination):
                 "previousUri": nullable_uri,
             },
         }
+
+
+@dataclass(frozen=True)
+class KeysetRows:
+    """What `CursorPagination.paginate_queryset` asks of a queryset ordered by "pk" (`order_by`,
+    `filter` past the cursor's position, one slice), answered by `fetch` instead of the ORM.
+
+    DRF's own paging code (cursor, offset, direction, links) runs unchanged over it; only the
+    page's statement differs: `fetch(descending, after, before, offset, limit)` returns the rows
+    (dicts with "pk") in that order, ids above `after` or below `before` (None: no bound), the
+    first `offset` left out. A read that compiled a queryset per request (DocuSign's payment
+    list) reads its page with one statement written once. Anything else DRF might ask fails.
+    """
+
+    fetch: Callable[..., list[dict]]
+    descending: bool = False
+    after: int | None = None
+    before: int | None = None
+
+    def order_by(self, *ordering: str) -> "KeysetRows":
+        if ordering not in (("pk",), ("-pk",)):
+            raise TypeError(f"KeysetRows is ordered by pk only, not {ordering!r}")
+        return replace(self, descending=ordering == ("-pk",))
+
+    def filter(self, **lookups) -> "KeysetRows":
+        ((lookup, position),) = lookups.items()
+        if lookup == "pk__gt":
+            return replace(self, after=int(position))
+        if lookup == "pk__lt":
+            return replace(self, before=int(position))
+        raise TypeError(f"KeysetRows filters on pk__gt or pk__lt only, not {lookup!r}")
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("KeysetRows reads one slice")
+        start = page.start or 0
+        return self.fetch(
+            descending=self.descending,
+            after=self.after,
+            before=self.before,
+            offset=start,
+            limit=page.stop - start,
+        )
 
 
 def uri_cursor_pagination(results_key: str, page_size: int = 100) -> type[UriCursorPagination]:

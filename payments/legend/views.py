@@ -29,6 +29,7 @@ from ..request_transaction import OneTransactionPerWrite
 from ..services import billing_items_pay, billing_items_write_down
 from .bodies import BILLING_FIELDS, billing_body, processed_body
 from .errors import OTHER_ROLE, LegendFailure, legend_exception_handler
+from .queries import billings_query
 from .schema import (
     BILLINGS_EXAMPLES,
     PAYMENT_EXAMPLES,
@@ -79,16 +80,23 @@ class LegendViewSet(
 
     def in_scope(self, contact_id, contact: Contact | None, unknown_status: int = 200) -> Contact:
         """`contact_in_scope` for a contact already looked up (None: there is none)."""
+        self.check_scope(
+            contact_id, None if contact is None else contact.account_id, unknown_status
+        )
+        return contact
+
+    def check_scope(self, contact_id, account_id: int | None, unknown_status: int) -> None:
+        """`contact_in_scope`'s judgement of the contact `contact_id`, of the account `account_id`
+        (None: no contact has that GUID)."""
         roles = (
-            roles_on_account(account_id=contact.account_id, **request_grantee(self.request))
-            if contact is not None
+            roles_on_account(account_id=account_id, **request_grantee(self.request))
+            if account_id is not None
             else frozenset()
         )
         if not roles:
             raise LegendFailure(f"Contact {contact_id} was not found.", status=unknown_status)
         if roles.isdisjoint(roles_with(self.required_privilege)):
             raise PermissionDenied(OTHER_ROLE)
-        return contact
 
     def answer(self, contact: Contact, result, body: dict) -> Response:
         """The answer to a payment or write-down: each line's outcome, with the request's date
@@ -201,16 +209,20 @@ class BillingsViewSet(LegendViewSet):
         examples=BILLINGS_EXAMPLES,
     )
     def list(self, request):
-        query = self.parse(BillingsQuerySerializer, request.query_params)
-        contact = self.contact_in_scope(query["ContactId"], unknown_status=404)
-        rows = contact_billing_item_rows(
-            contact, BILLING_FIELDS, outstanding_only=query["OutstandingOnly"]
+        query = billings_query(request.query_params) or self.parse(
+            BillingsQuerySerializer, request.query_params
         )
+        contact_id = query["ContactId"]
+        # The contact and its items in one statement; no row is shown before the scope check.
+        found = contact_billing_item_rows(
+            contact_id, BILLING_FIELDS, outstanding_only=query["OutstandingOnly"]
+        )
+        self.check_scope(contact_id, None if found is None else found[1], unknown_status=404)
         # Rows, not instances, as BillingsResponseSerializer describes them (.bodies).
         response = {
-            "ContactId": str(contact.guid),
+            "ContactId": str(contact_id),
             "Success": True,
             "ErrorMessage": None,
-            "Billings": [billing_body(row) for row in rows],
+            "Billings": [billing_body(row) for row in found[2]],
         }
         return Response(response)
