@@ -154,7 +154,7 @@ MIDDLEWARE = [
     "audit.middleware.AuditContextMiddleware",  # who and which channel, for the audit trail
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "billing_site.csp_middleware.CSPMiddleware",  # django-csp's, skipping excluded paths
     "billing_site.api.headers.ApiResponseHeadersMiddleware",
     "payments.legend.middleware.LegendPathCaseMiddleware",
     "billing_site.api.throttles.RateLimitHeadersMiddleware",

@@ -5,6 +5,8 @@ API operation asks for a privilege; any role that carries it will do. The accoun
 carries every privilege; a till that should only post payments gets `billing_payment` alone.
 """
 
+from functools import cache
+
 from django.db import models
 
 
@@ -25,6 +27,7 @@ ROLE_PRIVILEGES: dict[str, frozenset[str]] = {
 }
 
 
-def roles_with(privilege: str) -> list[str]:
-    """The roles that carry `privilege`."""
-    return [role for role, privileges in ROLE_PRIVILEGES.items() if privilege in privileges]
+@cache
+def roles_with(privilege: str) -> tuple[str, ...]:
+    """The roles that carry `privilege` (asked on every API request: computed once)."""
+    return tuple(role for role, privileges in ROLE_PRIVILEGES.items() if privilege in privileges)

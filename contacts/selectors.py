@@ -45,18 +45,23 @@ def _account_sql(field: str) -> str:
 
 
 NOT_ASKED = object()  # `credential.account_in_path` when the request named no account
+EVERY_ACCOUNT = object()  # `credential.roles_read_for` when every account's roles were read
+ROLES = tuple(Role.values)
 
 
 def active_credential_for_secret(secret: str, account_reference=None) -> ApiCredential | None:
     """The credential that `secret` authenticates, or None: unrevoked, not expired, and `secret`
     is its current secret or its previous one within the grace period of the last rotation.
 
-    One query, with the accounts on which the credential holds each role
-    (`credential.role_accounts`: role -> account ids), so that no permission check of the request
-    asks again, and, for a request that names an account (DocuSign's `{accountId}`,
-    `account_reference`), that account (`credential.account_in_path`, None if there is none):
-    authentication and scope together. Both digests are unique (indexed) columns. Written once as
-    SQL (billing_site/model_sql.py): every API request sends it.
+    One query, with the roles the credential holds (`credential.role_accounts`: role -> account
+    ids), so that no permission check of the request asks again. For a request that names an
+    account (DocuSign's `{accountId}`, `account_reference`), that account comes too
+    (`credential.account_in_path`, None if there is none) and only the roles on it are read
+    (`credential.roles_read_for` is its id, None if there is none): such a request is scoped to
+    that account, and reading every account the key holds (hundreds, for a processor's key) on
+    every request would cost as many index entries. Otherwise every account's roles are read
+    (`roles_read_for` is `EVERY_ACCOUNT`). Both digests are unique (indexed) columns. Written
+    once as SQL (billing_site/model_sql.py): every API request sends it.
     """
     field, value = (None, None)
     if account_reference is not None:
@@ -64,39 +69,56 @@ def active_credential_for_secret(secret: str, account_reference=None) -> ApiCred
     digest, now = secret_digest(secret), timezone.now()
     parameters = {"digest": digest, "now": now, "account": value, **_ROLE_PARAMETERS}
     with connection.cursor() as cursor:
-        cursor.execute(_credential_sql(field), parameters)
+        cursor.execute(_credential_sql(field, account_reference is not None), parameters)
         row = cursor.fetchone()
     if row is None:
         return None
     credential = model_sql.instance(ApiCredential, row)
     start = model_sql.width(ApiCredential)
-    arrays = row[start : start + len(Role.values)]
-    credential.role_accounts = {
-        role: frozenset(accounts) for role, accounts in zip(Role.values, arrays, strict=True)
-    }
+    held = row[start : start + len(ROLES)]
     credential.account_in_path = NOT_ASKED
-    if account_reference is not None:
-        start += len(Role.values)
-        found = field is not None and row[start] is not None
-        credential.account_in_path = model_sql.instance(Account, row, start) if found else None
+    credential.roles_read_for = EVERY_ACCOUNT
+    if account_reference is None:
+        credential.role_accounts = {
+            role: frozenset(accounts) for role, accounts in zip(ROLES, held, strict=True)
+        }
+        return credential
+    start += len(ROLES)
+    found = field is not None and row[start] is not None
+    account = model_sql.instance(Account, row, start) if found else None
+    credential.account_in_path = account
+    credential.roles_read_for = None if account is None else account.pk
+    credential.role_accounts = {
+        role: frozenset({account.pk}) if account is not None and on_it else frozenset()
+        for role, on_it in zip(ROLES, held, strict=True)
+    }
     return credential
 
 
-_ROLE_PARAMETERS = {f"role_{index}": role for index, role in enumerate(Role.values)}
+_ROLE_PARAMETERS = {f"role_{index}": role for index, role in enumerate(ROLES)}
 
 
 @cache
-def _credential_sql(account_field: str | None) -> str:
-    """The key's query; with `account_field` ("number" or "guid"), the account it names too."""
-    per_role = ", ".join(
-        f"ARRAY(SELECT {{r.account}} FROM {{r.table}} r WHERE {{r.credential}} = {{c.id}} "  # noqa: S608
-        f"AND {{r.role}} = %({name})s)"
-        for name in _ROLE_PARAMETERS
-    )
-    account, join = "", ""
-    if account_field is not None:
-        account = ", {a.all}"
-        join = f" LEFT JOIN {{a.table}} a ON {{a.{account_field}}} = %(account)s"
+def _credential_sql(account_field: str | None, account_named: bool = False) -> str:
+    """The key's query. With `account_named` (a request that names an account), per role whether
+    the key holds it on the account named by `account_field` ("number" or "guid"; None: a
+    reference that can name no account), and that account; else per role the ids of the accounts
+    it holds it on."""
+    if account_named:
+        per_role = ", ".join(
+            f"EXISTS (SELECT 1 FROM {{r.table}} r WHERE {{r.credential}} = {{c.id}} "  # noqa: S608
+            f"AND {{r.role}} = %({name})s AND {{r.account}} = {{a.id}})"
+            for name in _ROLE_PARAMETERS
+        )
+        match = f"{{a.{account_field}}} = %(account)s" if account_field is not None else "false"
+        account, join = ", {a.all}", f" LEFT JOIN {{a.table}} a ON {match}"
+    else:
+        per_role = ", ".join(
+            f"ARRAY(SELECT {{r.account}} FROM {{r.table}} r WHERE {{r.credential}} = {{c.id}} "  # noqa: S608
+            f"AND {{r.role}} = %({name})s)"
+            for name in _ROLE_PARAMETERS
+        )
+        account, join = "", ""
     return model_sql.sql(
         f"SELECT {{c.all}}, {per_role}{account} FROM {{c.table}} c{join} "  # noqa: S608 - names from the models
         "WHERE ({c.secret_hash} = %(digest)s "
@@ -107,6 +129,14 @@ def _credential_sql(account_field: str | None) -> str:
         r=AccountRole,
         a=Account,
     )
+
+
+def _roles_read_with(credential, account_id: int) -> bool:
+    """Whether the key's query read the credential's roles on `account_id`."""
+    if not hasattr(credential, "role_accounts"):
+        return False
+    read_for = credential.roles_read_for
+    return read_for is EVERY_ACCOUNT or read_for == account_id
 
 
 def has_privilege(*, account_id: int, privilege: str, user=None, credential=None) -> bool:
@@ -122,10 +152,10 @@ def roles_on_account(*, account_id: int, user=None, credential=None) -> frozense
     """The roles the staff user or partner credential holds on the account (every role for a
     superuser); empty when the account is outside what they may see."""
     if user is not None and user.is_active and user.is_superuser:
-        return frozenset(Role.values)
+        return frozenset(ROLES)
     if user is None and credential is None:
         return frozenset()
-    if user is None and hasattr(credential, "role_accounts"):  # read with the credential
+    if user is None and _roles_read_with(credential, account_id):  # read with the credential
         held = credential.role_accounts.items()
         return frozenset(role for role, accounts in held if account_id in accounts)
     grantee = Q(user=user) if user is not None else Q(credential=credential)
@@ -142,7 +172,10 @@ def has_privilege_anywhere(*, privilege: str, user=None, credential=None) -> boo
     if user is None and credential is None:
         return False
     if user is None and hasattr(credential, "role_accounts"):  # read with the credential
-        return any(credential.role_accounts.get(role) for role in roles_with(privilege))
+        if any(credential.role_accounts.get(role) for role in roles_with(privilege)):
+            return True
+        if credential.roles_read_for is EVERY_ACCOUNT:
+            return False
     grantee = Q(user=user) if user is not None else Q(credential=credential)
     return AccountRole.objects.filter(grantee, role__in=roles_with(privilege)).exists()
 

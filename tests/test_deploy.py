@@ -136,6 +136,27 @@ def test_api_answers_are_never_stored_and_carry_no_csp(client, path, status):
     assert "Content-Security-Policy" not in response
 
 
+@pytest.mark.django_db
+def test_the_policy_is_not_even_built_for_an_api_answer(client, monkeypatch):
+    """django-csp builds it before it reads the excluded prefixes (billing_site/csp_middleware)."""
+    import csp.middleware
+
+    built = []
+    build_policy = csp.middleware.build_policy
+    monkeypatch.setattr(
+        csp.middleware, "build_policy", lambda **kw: built.append(1) or build_policy(**kw)
+    )
+    role = AccountRoleFactory()
+    url = f"/restapi/v2.1/accounts/{role.account.number}/billing_invoices_past_due"
+
+    api = client.get(url, headers={"Authorization": f"Bearer {role.credential.secret}"})
+    assert (api.status_code, built) == (200, [])
+    page = client.get("/admin/login/")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+    assert built != []
+
+
 def test_a_refused_api_request_is_not_stored_either(client):
     response = client.get("/restapi/v2.1/accounts/1/billing_payments")
 

@@ -2,6 +2,7 @@
 the ORM would: the same instances, the same rows."""
 
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -273,3 +274,46 @@ def test_the_past_due_rows_are_the_summarys():
             sorted(item.pk for item in invoice.items.all()) for invoice in summary.invoices
         ]
     assert past_due_rows(account).past_due_balance == Decimal("24.50")
+
+
+def test_a_request_naming_an_account_reads_only_the_roles_on_it(django_assert_num_queries):
+    role = AccountRoleFactory(role="admin")
+    AccountRoleFactory(credential=role.credential, account=role.account, role="billing_payment")
+    other = AccountRoleFactory(credential=role.credential, role="billing_payment")
+    secret = role.credential.secret
+
+    for reference in (role.account.number, str(role.account.guid)):
+        credential = active_credential_for_secret(secret, account_reference=reference)
+        assert fields(credential.account_in_path) == fields(role.account)
+        assert credential.roles_read_for == role.account_id
+        assert credential.role_accounts == {
+            "admin": frozenset({role.account_id}),
+            "billing_payment": frozenset({role.account_id}),
+        }
+    grantee = {"credential": credential}
+    with django_assert_num_queries(0):
+        assert roles_on_account(account_id=role.account_id, **grantee) == {
+            "admin",
+            "billing_payment",
+        }
+        assert has_privilege_anywhere(privilege="billing_payment", **grantee)
+    with django_assert_num_queries(1):  # another account's roles were not read: asked
+        assert roles_on_account(account_id=other.account_id, **grantee) == {"billing_payment"}
+
+    elsewhere = active_credential_for_secret(secret, account_reference=other.account.number)
+    assert elsewhere.role_accounts == {
+        "admin": frozenset(),
+        "billing_payment": frozenset({other.account_id}),
+    }
+    with django_assert_num_queries(1):  # not held on this account: anywhere is asked
+        assert has_privilege_anywhere(privilege="account_admin", credential=elsewhere)
+
+    for unknown in ("999999999999", "not-a-reference", str(uuid.uuid4())):
+        nowhere = active_credential_for_secret(secret, account_reference=unknown)
+        assert nowhere.account_in_path is None
+        assert nowhere.roles_read_for is None
+        assert nowhere.role_accounts == {"admin": frozenset(), "billing_payment": frozenset()}
+        assert roles_on_account(account_id=role.account_id, credential=nowhere) == {
+            "admin",
+            "billing_payment",
+        }
