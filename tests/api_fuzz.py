@@ -46,6 +46,10 @@ class World:
     contacts: tuple[str, ...]  # contact GUIDs
     billing_ids: tuple[int, ...]
     amounts: tuple[str, ...]  # past-due balances of the accounts and of their invoices
+    # per account number and GUID, its past-due total; per invoice id, its balance: a payment's
+    # amount that matches what it pays, so that some payments are accepted
+    past_due_by_account: dict[str, str]
+    invoice_balances: dict[str, str]
 
 
 def demo_world() -> World:
@@ -86,6 +90,15 @@ def demo_world() -> World:
             [a["past_due_balance"] for a in summary]
             + [format_amount(balance) for balance in past_due.values_list("balance", flat=True)]
         ),
+        past_due_by_account={
+            ref: a["past_due_balance"] for a in summary for ref in (str(a["number"]), a["guid"])
+        },
+        invoice_balances={
+            str(pk): format_amount(balance)
+            for pk, balance in Invoice.objects.filter(account__in=accounts).values_list(
+                "pk", "balance"
+            )
+        },
     )
 
 
@@ -111,10 +124,19 @@ def make_realistic(case, world: World, draw) -> None:
         return
     if "ContactId" in body:
         body["ContactId"] = _mostly(draw, world.contacts, body["ContactId"])
-    if "paymentAmount" in body:
-        body["paymentAmount"] = _mostly(draw, world.amounts, body["paymentAmount"])
-    if "invoiceId" in body:
-        body["invoiceId"] = _mostly(draw, tuple(map(int, world.record_ids)), body["invoiceId"])
+    account = str(path.get("account_id"))
+    if "invoiceId" in body:  # most often one of the account's own invoices
+        own = world.records_by_account.get((account, "invoices"), ())
+        body["invoiceId"] = _mostly(
+            draw, tuple(map(int, own or world.record_ids)), body["invoiceId"]
+        )
+    if "paymentAmount" in body:  # most often what that invoice, or the account, owes
+        owed = world.invoice_balances.get(str(body.get("invoiceId")))
+        if "invoiceId" not in body:
+            owed = world.past_due_by_account.get(account)
+        body["paymentAmount"] = _mostly(
+            draw, (owed,) if owed else world.amounts, body["paymentAmount"]
+        )
     for key in ("BillingPayments", "BillingWriteDowns"):
         lines = body.get(key)
         for line in lines if isinstance(lines, list) else []:  # a negative case may send 1.5
