@@ -201,3 +201,46 @@ def test_as_of_the_day_every_page_has_the_totals_of_every_row(
     assert totals["balance"] == "800.00"
     summary = page_of(staff.get(URL, {"as_of": day, "page": page})).find("p", class_="summary")
     assert summary.text().startswith(f"3 invoices past due on {day}")
+
+
+def test_as_of_the_day_the_totals_are_per_currency_and_the_page_sorts_across_accounts(
+    staff, books, monkeypatch
+):
+    """The page's statement sums its kind's rows per account, then per currency: each currency's
+    count and balance, none for a currency with no rows listed (GBP), on every page."""
+    monkeypatch.setattr("backoffice.views.PAGE_SIZE", 2)
+    euro = AccountFactory(number=720002, name="Euro Later", currency="EUR")
+    AccountFactory(number=720003, name="Pound Nothing", currency="GBP")
+    # F: paid 25.00 after the day. Today 75.00; then 100.00. G: paid in full before the day.
+    f = issue(euro, "F", 100, 70, "100.00")
+    pay_invoices(euro, [f], "25.00", 20)
+    g = issue(euro, "G", 100, 65, "60.00")
+    pay_invoices(euro, [g], "60.00", 50)
+    day = days_ago(DAY).isoformat()
+
+    def currencies(**params) -> dict[str, tuple[str, str]]:
+        page = page_of(staff.get(URL, {"as_of": day, **params}))
+        return {
+            row.attrs["data-currency"]: (
+                row.find(class_="invoices").text(),
+                row.find(class_="invoices-balance").text(),
+            )
+            for row in page.by_id("past-due-totals").find_all("tr")
+            if row.attrs.get("data-currency")
+        }
+
+    every = {"EUR": ("1", "100.00"), "USD": ("3", "730.00")}
+    assert currencies() == every
+    assert currencies(page="2", sort="-balance") == every
+    assert listed(staff, as_of=day, sort="-balance")[0] == [("A", "500.00"), ("B", "150.00")]
+    assert listed(staff, as_of=day, sort="-balance", page="2")[0] == [
+        ("F", "100.00"),
+        ("D", "80.00"),
+    ]
+    assert listed(staff, as_of=day, sort="account", page="2")[0] == [
+        ("D", "80.00"),
+        ("F", "100.00"),
+    ]
+    assert currencies(currency="EUR") == {"EUR": ("1", "100.00")}
+    summary = page_of(staff.get(URL, {"as_of": day, "page": "2"})).find("p", class_="summary")
+    assert summary.text().startswith(f"4 invoices past due on {day}")
