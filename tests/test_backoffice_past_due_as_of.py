@@ -11,10 +11,12 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connection
 
 from invoices.models import Invoice
 from payments.actors import SYSTEM
 from payments.lines import WriteDownLine
+from payments.owed_then import without_parallel_workers
 from payments.services import billing_items_write_down, payment_reverse
 from tests.backoffice_pages import finance_user, page_of
 from tests.factories import AccountFactory, ContactFactory, days_ago
@@ -244,3 +246,20 @@ def test_as_of_the_day_the_totals_are_per_currency_and_the_page_sorts_across_acc
     assert currencies(currency="EUR") == {"EUR": ("1", "100.00")}
     summary = page_of(staff.get(URL, {"as_of": day, "page": "2"})).find("p", class_="summary")
     assert summary.text().startswith(f"4 invoices past due on {day}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_statements_as_of_a_day_run_without_parallel_workers_or_jit_in_their_transaction():
+    def settings() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('max_parallel_workers_per_gather'), current_setting('jit')"
+            )
+            return cursor.fetchone()
+
+    before = settings()
+    assert before != ("0", "off")  # the server's own settings, which the test would not tell
+    with without_parallel_workers(DEFAULT_DB_ALIAS):
+        assert connection.in_atomic_block
+        assert settings() == ("0", "off")
+    assert settings() == before  # until the end of that transaction only
