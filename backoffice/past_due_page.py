@@ -136,11 +136,11 @@ def _related(tree: dict, prefix: str = "") -> list[str]:
 
 
 def page_with_totals(
-    rows: QuerySet, currencies: list[str], number, per_page: int, *, windowed: bool
+    rows: QuerySet, currencies: list[str], number, per_page: int, *, in_one_statement: bool
 ) -> tuple[Page, Totals]:
     """The page `number` of `rows` and their count and balance per currency (`per_currency`):
-    with `windowed`, in the page's own statement whenever that page has rows."""
-    asked = _asked(number) if windowed and currencies else None
+    with `in_one_statement`, in the page's own statement whenever that page has rows."""
+    asked = _asked(number) if in_one_statement and currencies else None
     if asked is not None:
         bottom = (asked - 1) * per_page
         found, totals = _rows_of(rows, currencies, slice(bottom, bottom + per_page))
