@@ -9,10 +9,13 @@ amounts read from the page (both tabs, sorted and filtered), its totals and the 
 import csv
 import io
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection
+from django.http import QueryDict
 
+from backoffice.filters import KINDS, past_due_listing
 from invoices.models import Invoice
 from payments.actors import SYSTEM
 from payments.lines import WriteDownLine
@@ -263,3 +266,37 @@ def test_the_statements_as_of_a_day_run_without_parallel_workers_or_jit_in_their
         assert connection.in_atomic_block
         assert settings() == ("0", "off")
     assert settings() == before  # until the end of that transaction only
+
+
+def test_as_of_the_day_every_sort_key_pages_in_the_lists_own_order(staff, books, monkeypatch):
+    """The page's statement sorts what each row owed by the list's own ORDER BY (the key breaking
+    ties): for every sort key, both ways, both tabs, its pages are the rows in the order the list
+    itself gives them."""
+    monkeypatch.setattr("backoffice.views.PAGE_SIZE", 2)
+    account = books["account"]
+    euro = AccountFactory(number=720000, name="Euro First", currency="EUR")
+    f = issue(euro, "F", 100, 70, "100.00")  # the same amount, due date and balance as G
+    g = issue(euro, "G", 100, 70, "100.00")
+    pay_invoices(euro, [f], "25.00", 20)
+    pay_invoices(euro, [g], "25.00", 20)
+    zed = ContactFactory(account=account, first_name="Zed", last_name="Later")
+    early = ContactFactory(account=euro, first_name="Eve", last_name="Early")
+    charge(zed, "Lessons", 60, 45, "90.00")
+    charge(early, "Books", 60, 50, "70.00")
+    paid_later = charge(early, "Lessons", 60, 50, "70.00")
+    pay_items(early, [(paid_later, "70.00")], 10)
+    day = days_ago(DAY).isoformat()
+    ids = {"invoices": "data-invoice-id", "items": "data-billing-item-id"}
+    for kind in KINDS.values():
+        for key in kind.sorts:
+            for sort in (key, f"-{key}"):
+                params = {"as_of": day, "kind": kind.key, "sort": sort}
+                expected = list(
+                    past_due_listing(QueryDict(urlencode(params))).rows.values_list("pk", flat=True)
+                )
+                assert len(expected) >= 3, (kind.key, sort)
+                pages = []
+                for number in range(1, (len(expected) + 1) // 2 + 1):
+                    page = page_of(staff.get(URL, {**params, "page": str(number)}))
+                    pages += page.row_ids("past-due-table", ids[kind.key])
+                assert pages == expected, (kind.key, sort)
