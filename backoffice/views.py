@@ -61,7 +61,7 @@ class PastDueView(StaffPageMixin, View):
                 listing.currencies,
                 request.GET.get("page"),
                 PAGE_SIZE,
-                windowed=not listing.is_today,
+                in_one_statement=not listing.is_today,
             )
             other = per_currency(listing.other_rows, listing.currencies)
         by_kind = (shown, other) if listing.kind.key == "invoices" else (other, shown)

@@ -123,18 +123,28 @@ def with_owed_then(rows: QuerySet, kind: str, end: datetime.datetime) -> QuerySe
     return rows.annotate(owed=owed)
 
 
+# Until the end of the transaction (`set_config(..., true)` is `SET LOCAL`).
+SERIAL_SETTINGS = (
+    "SELECT set_config('max_parallel_workers_per_gather', '0', true),"
+    " set_config('jit', 'off', true)"
+)
+
+
 @contextmanager
 def without_parallel_workers(using: str) -> Iterator[None]:
-    """A transaction on `using` whose statements PostgreSQL plans without parallel workers.
+    """A transaction on `using` whose statements PostgreSQL plans without parallel workers, and
+    runs without JIT compilation.
 
     Each worker of a parallel plan over rows joined to their corrections computes all the sums
     itself (a grouped subquery is no partial plan to share): on a million invoices as of 60 days
     ago, three processes each grouping 181,000 corrections on two cores made the past-due page's
     statement about 1.6 s where one process took 1.1-1.3 s (the corrections in parallel scans
-    and joins are lost, and the rows are joined to them in one process)."""
+    and joins are lost, and the rows are joined to them in one process). Its cost estimate there
+    passes `jit_above_cost`, and compiling its expressions took about 40 ms of every run, which
+    runs them once each over a few hundred thousand rows. One statement sets both."""
     connection = connections[using]
     with transaction.atomic(using=using):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                cursor.execute(SERIAL_SETTINGS)
         yield

@@ -9,12 +9,17 @@ amounts read from the page (both tabs, sorted and filtered), its totals and the 
 import csv
 import io
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.http import QueryDict
 
+from backoffice.filters import KINDS, past_due_listing
 from invoices.models import Invoice
 from payments.actors import SYSTEM
 from payments.lines import WriteDownLine
+from payments.owed_then import without_parallel_workers
 from payments.services import billing_items_write_down, payment_reverse
 from tests.backoffice_pages import finance_user, page_of
 from tests.factories import AccountFactory, ContactFactory, days_ago
@@ -201,3 +206,97 @@ def test_as_of_the_day_every_page_has_the_totals_of_every_row(
     assert totals["balance"] == "800.00"
     summary = page_of(staff.get(URL, {"as_of": day, "page": page})).find("p", class_="summary")
     assert summary.text().startswith(f"3 invoices past due on {day}")
+
+
+def test_as_of_the_day_the_totals_are_per_currency_and_the_page_sorts_across_accounts(
+    staff, books, monkeypatch
+):
+    """The page's statement sums its kind's rows per account, then per currency: each currency's
+    count and balance, none for a currency with no rows listed (GBP), on every page."""
+    monkeypatch.setattr("backoffice.views.PAGE_SIZE", 2)
+    euro = AccountFactory(number=720002, name="Euro Later", currency="EUR")
+    AccountFactory(number=720003, name="Pound Nothing", currency="GBP")
+    # F: paid 25.00 after the day. Today 75.00; then 100.00. G: paid in full before the day.
+    f = issue(euro, "F", 100, 70, "100.00")
+    pay_invoices(euro, [f], "25.00", 20)
+    g = issue(euro, "G", 100, 65, "60.00")
+    pay_invoices(euro, [g], "60.00", 50)
+    day = days_ago(DAY).isoformat()
+
+    def currencies(**params) -> dict[str, tuple[str, str]]:
+        page = page_of(staff.get(URL, {"as_of": day, **params}))
+        return {
+            row.attrs["data-currency"]: (
+                row.find(class_="invoices").text(),
+                row.find(class_="invoices-balance").text(),
+            )
+            for row in page.by_id("past-due-totals").find_all("tr")
+            if row.attrs.get("data-currency")
+        }
+
+    every = {"EUR": ("1", "100.00"), "USD": ("3", "730.00")}
+    assert currencies() == every
+    assert currencies(page="2", sort="-balance") == every
+    assert listed(staff, as_of=day, sort="-balance")[0] == [("A", "500.00"), ("B", "150.00")]
+    assert listed(staff, as_of=day, sort="-balance", page="2")[0] == [
+        ("F", "100.00"),
+        ("D", "80.00"),
+    ]
+    assert listed(staff, as_of=day, sort="account", page="2")[0] == [
+        ("D", "80.00"),
+        ("F", "100.00"),
+    ]
+    assert currencies(currency="EUR") == {"EUR": ("1", "100.00")}
+    summary = page_of(staff.get(URL, {"as_of": day, "page": "2"})).find("p", class_="summary")
+    assert summary.text().startswith(f"4 invoices past due on {day}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_statements_as_of_a_day_run_without_parallel_workers_or_jit_in_their_transaction():
+    def settings() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('max_parallel_workers_per_gather'), current_setting('jit')"
+            )
+            return cursor.fetchone()
+
+    before = settings()
+    assert before != ("0", "off")  # the server's own settings, which the test would not tell
+    with without_parallel_workers(DEFAULT_DB_ALIAS):
+        assert connection.in_atomic_block
+        assert settings() == ("0", "off")
+    assert settings() == before  # until the end of that transaction only
+
+
+def test_as_of_the_day_every_sort_key_pages_in_the_lists_own_order(staff, books, monkeypatch):
+    """The page's statement sorts what each row owed by the list's own ORDER BY (the key breaking
+    ties): for every sort key, both ways, both tabs, its pages are the rows in the order the list
+    itself gives them."""
+    monkeypatch.setattr("backoffice.views.PAGE_SIZE", 2)
+    account = books["account"]
+    euro = AccountFactory(number=720000, name="Euro First", currency="EUR")
+    f = issue(euro, "F", 100, 70, "100.00")  # the same amount, due date and balance as G
+    g = issue(euro, "G", 100, 70, "100.00")
+    pay_invoices(euro, [f], "25.00", 20)
+    pay_invoices(euro, [g], "25.00", 20)
+    zed = ContactFactory(account=account, first_name="Zed", last_name="Later")
+    early = ContactFactory(account=euro, first_name="Eve", last_name="Early")
+    charge(zed, "Lessons", 60, 45, "90.00")
+    charge(early, "Books", 60, 50, "70.00")
+    paid_later = charge(early, "Lessons", 60, 50, "70.00")
+    pay_items(early, [(paid_later, "70.00")], 10)
+    day = days_ago(DAY).isoformat()
+    ids = {"invoices": "data-invoice-id", "items": "data-billing-item-id"}
+    for kind in KINDS.values():
+        for key in kind.sorts:
+            for sort in (key, f"-{key}"):
+                params = {"as_of": day, "kind": kind.key, "sort": sort}
+                expected = list(
+                    past_due_listing(QueryDict(urlencode(params))).rows.values_list("pk", flat=True)
+                )
+                assert len(expected) >= 3, (kind.key, sort)
+                pages = []
+                for number in range(1, (len(expected) + 1) // 2 + 1):
+                    page = page_of(staff.get(URL, {**params, "page": str(number)}))
+                    pages += page.row_ids("past-due-table", ids[kind.key])
+                assert pages == expected, (kind.key, sort)

@@ -31,6 +31,7 @@ from contacts.models import Account
 from invoices.models import Invoice
 from payments.actors import SYSTEM
 from payments.models import Payment
+from payments.owed_then import SERIAL_SETTINGS
 from payments.services import invoices_pay
 from tests.backoffice_pages import cashier_user, page_of, preview_token
 from tests.factories import (
@@ -195,7 +196,7 @@ def test_the_past_due_list_and_its_exports_read_the_replica(client, staff, books
         response = client.get("/backoffice/past-due/", {"as_of": days_ago(1).isoformat()})
     assert response.status_code == 200
     statements = [query["sql"] for query in queries.replica.captured_queries]
-    assert "SET LOCAL max_parallel_workers_per_gather = 0" in statements
+    assert SERIAL_SETTINGS in statements
     assert len(queries.primary) == 4
     control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
     assert len([sql for sql in statements if not sql.startswith(control)]) == 7
