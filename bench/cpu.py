@@ -37,6 +37,7 @@ from load import (  # noqa: E402 - bench/ is the script's own folder
     clear_redis_keys,
     configure,
     database_url,
+    hold_database,
     refuse_foreign_database,
 )
 
@@ -187,6 +188,7 @@ def main() -> None:
 
     from invoices.due import today
 
+    hold_database(url)
     refuse_foreign_database()
     call_command("migrate", verbosity=0)
     sizes = load_data.Sizes()

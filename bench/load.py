@@ -185,6 +185,29 @@ def create_database(db: dict) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
 
 
+RUN_LOCK = 20261206  # pg_advisory_lock key: one run of load.py or cpu.py per database at a time
+_run_lock_holder = None
+
+
+def hold_database(url: str) -> None:
+    """Take the bench database for this run, or stop: a second run on it (load.py or cpu.py)
+    would reverse and truncate the money rows under this one, and a payment committed between
+    its reversal and its truncation would leave a balance no payment explains (drift that the
+    run's verify_ledger would then report). A session lock on a connection of its own, released
+    when this process ends."""
+    import psycopg
+
+    global _run_lock_holder
+    conninfo = url.replace("postgres://", "postgresql://", 1)
+    _run_lock_holder = psycopg.connect(conninfo, autocommit=True)
+    held = _run_lock_holder.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK]).fetchone()[0]
+    if not held:
+        sys.exit(
+            "bench: another run of load.py or cpu.py is using this database; wait for it to end, "
+            "or give this one a database of its own (BENCH_LOAD_DATABASE_URL)."
+        )
+
+
 def refuse_foreign_database() -> None:
     """Stop before migrating or truncating a database that holds data the bench did not make."""
     from django.db import connection
@@ -679,6 +702,7 @@ def main() -> None:
 
     from invoices.due import today
 
+    hold_database(url)
     refuse_foreign_database()
     call_command("migrate", verbosity=0)
     sizes = load_data.Sizes()
@@ -693,6 +717,12 @@ def main() -> None:
         print(f"bench: reusing the data built on {built_on} (--rebuild to build again)")
     ledger = load_data.Ledger()
     print(f"bench: reset the money rows of earlier runs in {ledger.reset():.1f} s")
+    if ledger.repaired:
+        print(
+            f"bench: {ledger.repaired:,} billing items owed less than their total, left by an "
+            "interrupted or concurrent earlier run: given their totals back",
+            file=sys.stderr,
+        )
     clear_redis_keys()
     wrk = ensure_wrk()
     counters = Counters(db)

@@ -497,6 +497,7 @@ class Ledger:
 
     def __init__(self) -> None:
         self.mark = 0
+        self.repaired = 0  # billing items whose balance `reset` gave back (see there)
 
     def restore(self) -> int:
         from django.db import connection, transaction
@@ -523,6 +524,14 @@ class Ledger:
                 f"TRUNCATE {', '.join(MONEY_TABLES + EVENT_TABLES)} RESTART IDENTITY CASCADE"
             )
             make_history(cursor)
+            # The billing items have no earlier payments: each owes its total. A balance that
+            # does not is what a run killed between a payment and its reversal, or two runs on
+            # one database (load.hold_database now stops the second), left behind.
+            cursor.execute(
+                "UPDATE invoices_billingitem SET balance = total_amount "
+                "WHERE balance <> total_amount"
+            )
+            self.repaired = cursor.rowcount
             cursor.execute("SELECT coalesce(max(id), 0) FROM payments_payment")
             self.mark = cursor.fetchone()[0]
         with connection.cursor() as cursor:
