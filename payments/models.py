@@ -93,7 +93,9 @@ class Payment(Recorded):
     """
 
     # No index of their own: (account, payment_date), (account, id) and (contact, payment_date)
-    # lead with them, and every payment would write two more index entries.
+    # lead with them, and every payment would write two more index entries. The contact has no
+    # simple foreign key in the database either: the composite (contact_id, account_id) key
+    # refuses an unknown contact (migration 0009).
     account = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="payments", db_index=False
     )
@@ -104,6 +106,7 @@ class Payment(Recorded):
         blank=True,
         related_name="payments",
         db_index=False,
+        db_constraint=False,
     )
     amount = MoneyField()
     currency = models.CharField(max_length=3)
@@ -155,13 +158,30 @@ class PaymentAllocation(models.Model):
     target is not checked, MATCH SIMPLE). So no allocation crosses accounts, whatever sends it.
     """
 
+    # No simple foreign key in the database for these three: the composite keys above already
+    # refuse a row whose payment, invoice or billing item does not exist, and each simple key
+    # was one more check of every allocation at COMMIT (migration 0009). Deleting a parent with
+    # allocations is still refused, by the composite keys and the ORM. (The account keeps its
+    # own, as on every money table: the key the money tables are distributed by.)
     account = account_field("payment_allocations")
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="allocations", db_constraint=False
+    )
     invoice = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocations",
+        db_constraint=False,
     )
     billing_item = models.ForeignKey(
-        BillingItem, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+        BillingItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocations",
+        db_constraint=False,
     )
     amount = MoneyField()
     reference = models.CharField(max_length=200, blank=True)

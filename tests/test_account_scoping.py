@@ -315,3 +315,54 @@ def test_the_migrations_backfill_account_id_on_existing_rows():
         .order_by("pgh_id")
         .values_list("pgh_label", "balance")
     ) == [("insert", item.total_amount), ("update", item.total_amount - 1)]
+
+
+@pytest.mark.parametrize(
+    ("column", "constraint"),
+    [
+        ("payment_id", "allocation_account_is_payments"),
+        ("invoice_id", "allocation_account_is_invoices"),
+        ("billing_item_id", "allocation_account_is_billing_items"),
+        ("contact_id", "payment_account_is_contacts"),
+    ],
+)
+def test_a_row_naming_a_parent_that_does_not_exist_is_refused_by_its_composite_key(
+    parent, column, constraint
+):
+    """Allocations and a payment's contact have no simple foreign key in the database (payments
+    migration 0009): the composite key refuses an unknown parent, at the INSERT."""
+    account = parent["account"].pk
+    if column == "contact_id":
+        sql = (
+            "INSERT INTO payments_payment (account_id, contact_id, amount, currency, payment_date,"
+            " processed_at, description, reference, authorization_code, notes, channel)"
+            " VALUES (%s, %s, 5, 'USD', %s, %s, '', '', '', '', 'system')"
+        )
+        params = [account, 10**12, NOW, NOW]
+    else:
+        values = {"payment_id": parent["payment"].pk, "invoice_id": None, "billing_item_id": None}
+        values["invoice_id" if column != "billing_item_id" else "billing_item_id"] = (
+            parent["invoice"].pk if column != "billing_item_id" else parent["billing_item"].pk
+        )
+        values[column] = 10**12
+        sql = (
+            "INSERT INTO payments_paymentallocation (account_id, payment_id, invoice_id,"
+            " billing_item_id, amount, reference, authorization_code, notes)"
+            " VALUES (%s, %s, %s, %s, 5, '', '', '')"
+        )
+        params = [account, values["payment_id"], values["invoice_id"], values["billing_item_id"]]
+    with connection.cursor() as cursor:
+        refused = f'violates foreign key constraint "{constraint}"'
+        with pytest.raises(IntegrityError, match=refused), transaction.atomic():
+            cursor.execute(sql, params)
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid = 'payments_paymentallocation'::regclass ORDER BY conname"
+        )
+        keys = [name for (name,) in cursor.fetchall()]
+    assert keys == [
+        "allocation_account_is_billing_items",
+        "allocation_account_is_invoices",
+        "allocation_account_is_payments",
+        "payments_paymentallo_account_id_fd7a8176_fk_contacts_",  # every money table's
+    ]
