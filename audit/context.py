@@ -12,7 +12,7 @@ import contextlib
 import getpass
 
 import pghistory
-from django.db import models
+from django.db import connection, models
 
 from payments.actors import Channel as MoneyChannel
 
@@ -105,3 +105,27 @@ def note_user(user) -> None:
     """Add the staff user of an API request made with a session to the open context."""
     if metadata := user_metadata(user):
         pghistory.context(**metadata)
+
+
+@contextlib.contextmanager
+def untracked_statements():
+    """Statements that write no tracked table (an idempotency record): sent as they are.
+
+    pghistory puts the open context in front of every statement that is not a SELECT (a
+    `set_config` of its id and metadata, serialized on each), for the triggers to read; a table
+    with no trigger has nothing to read it. Inside this block its statement wrapper is set aside,
+    and put back on the way out."""
+    wrappers = connection.execute_wrappers
+    kept = [wrapper for wrapper in wrappers if wrapper.__module__ != _PGHISTORY_WRAPPER_MODULE]
+    if len(kept) == len(wrappers):
+        yield
+        return
+    saved = wrappers[:]
+    wrappers[:] = kept
+    try:
+        yield
+    finally:
+        wrappers[:] = saved
+
+
+_PGHISTORY_WRAPPER_MODULE = "pghistory.runtime"  # where pghistory.context's wrapper lives

@@ -85,7 +85,25 @@ TARGETS = (
         "legend10_key", "  + Idempotency-Key", "legend10", pays=True, keys=True, reference=False
     ),
     Target("ds_one", "DocuSign pay, 1 invoice", "ds_one", pays=True, consumes=True),
+    Target(
+        "ds_one_key",
+        "  + Idempotency-Key",
+        "ds_one",
+        pays=True,
+        keys=True,
+        reference=False,
+        consumes=True,
+    ),
     Target("ds_all", "DocuSign pay, all past due", "ds_all", pays=True, consumes=True),
+    Target(
+        "ds_all_key",
+        "  + Idempotency-Key",
+        "ds_all",
+        pays=True,
+        keys=True,
+        reference=False,
+        consumes=True,
+    ),
     Target("hot", "Hot row: 1 item, all clients", "hot", pays=True),
     Target("past_due", "GET billing_invoices_past_due", "past_due"),
     Target("payments", "GET billing_payments (list)", "payments"),
@@ -508,12 +526,14 @@ def replay(specs: list[dict]) -> dict[str, int]:
 
 
 def replay_specs(lines: dict[str, list[str]], targets, side: str) -> list[dict]:
-    specs = []
+    specs, used = [], {}
     for target in targets:
         if side == "reference" and not target.reference:
             continue
         pool = lines[target.lines]
-        for position in (-1, -2):  # two different rows: a payment's row is then paid
+        # Two rows no other target replays: a payment's row is then paid (a DocuSign one in full).
+        first = used[target.lines] = used.get(target.lines, -1 + 2) - 2
+        for position in (first, first - 1):
             method, path, bearer, body = pool[position].split("\t", 3)
             specs.append(
                 {

@@ -99,13 +99,13 @@ def instance(model: type[models.Model], row, start: int = 0) -> models.Model:
 
 
 @cache
-def _insert_fields(model: type[models.Model]) -> tuple:
+def insert_fields(model: type[models.Model]) -> tuple:
     return tuple(field for field in _fields(model) if not field.primary_key)
 
 
 @cache
-def _insert_head(model: type[models.Model]) -> tuple[str, str]:
-    fields = _insert_fields(model)
+def insert_head(model: type[models.Model]) -> tuple[str, str]:
+    fields = insert_fields(model)
     columns = ", ".join(quoted(field.column) for field in fields)
     head = f"INSERT INTO {table(model)} ({columns}) VALUES "  # noqa: S608 - names from the model
     return head, f"({', '.join(['%s'] * len(fields))})"
@@ -118,8 +118,8 @@ def insert(objects: list[models.Model]) -> None:
     if not objects:
         return
     model = type(objects[0])
-    fields = _insert_fields(model)
-    head, row = _insert_head(model)
+    fields = insert_fields(model)
+    head, row = insert_head(model)
     values = [
         field.get_db_prep_save(field.pre_save(obj, add=True), connection)
         for obj in objects

@@ -18,6 +18,7 @@ from functools import cache
 from django.db import DatabaseError, connection, transaction
 from rest_framework.response import Response
 
+from audit.context import untracked_statements
 from billing_site import model_sql
 from billing_site.api.renderers import dumps_exact, loads_exact
 from contacts.authentication import request_grantee
@@ -69,20 +70,15 @@ def _claim(record: IdempotencyRecord) -> IdempotencyRecord:
 
     `INSERT ... ON CONFLICT DO NOTHING RETURNING id`: a new key costs one statement (the new row
     is this transaction's until it commits, so a concurrent request with the key waits on the
-    unique index); a key seen before costs one more, the locking read of its record.
+    unique index); a key seen before costs one more, the locking read of its record. Written once
+    (billing_site/model_sql.py), sent without the audit context (no trigger reads it here).
     """
-    fields = [field for field in record._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     values = [
-        field.get_db_prep_save(getattr(record, field.attname), connection) for field in fields
+        field.get_db_prep_save(field.pre_save(record, add=True), connection)
+        for field in model_sql.insert_fields(IdempotencyRecord)
     ]
-    table = connection.ops.quote_name(record._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608 - names from the model
-            "ON CONFLICT DO NOTHING RETURNING id",
-            values,
-        )
+    with untracked_statements(), connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), values)
         inserted = cursor.fetchone()
     if inserted is not None:
         record.pk = inserted[0]
@@ -90,6 +86,12 @@ def _claim(record: IdempotencyRecord) -> IdempotencyRecord:
         return record
     owner = {"credential_id": record.credential_id, "user_id": record.user_id}
     return IdempotencyRecord.objects.select_for_update().get(key=record.key, **owner)
+
+
+@cache
+def _claim_sql() -> str:
+    head, row = model_sql.insert_head(IdempotencyRecord)
+    return f"{head}{row} ON CONFLICT DO NOTHING RETURNING id"
 
 
 def respond_once(view, request, handle: Callable[[], Response]) -> Response:
@@ -142,7 +144,7 @@ def _store(record: IdempotencyRecord, response: Response) -> None:
     # Kept as JSON text in the same key order, with exact decimals, so that a replay renders byte
     # for byte as the first response did.
     record.response_body = dumps_exact(response.data)
-    with connection.cursor() as cursor:  # as record.save(update_fields=...), without compiling it
+    with untracked_statements(), connection.cursor() as cursor:  # as save(update_fields=...)
         cursor.execute(_store_sql(), [record.status_code, record.response_body, record.pk])
 
 

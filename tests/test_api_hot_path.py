@@ -116,6 +116,12 @@ def test_a_keyed_legend_payment_costs_a_fixed_number_of_statements():
         assert sqls[0] == "BEGIN"
         assert sqls[-1] == "COMMIT"
         assert not any("SAVEPOINT" in sql for sql in sqls)
+        # The audit context travels with the payment's writes, not with the idempotency
+        # record's (no trigger there to read it: audit.context.untracked_statements).
+        with_context = [sql.split("; ", 1)[1] for sql in sqls if sql.startswith("SELECT set_c")]
+        assert sum(sql.startswith('WITH payment AS (INSERT INTO "') for sql in with_context) == 1
+        assert not any('"payments_idempotencyrecord"' in sql for sql in with_context)
+        assert sum('"payments_idempotencyrecord"' in sql for sql in sqls) == 2  # claim, store
         return statements(captured)
 
     pay(items[:1], "warm-up")  # stamps the key's first use

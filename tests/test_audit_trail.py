@@ -484,3 +484,21 @@ def test_the_trail_is_read_only_and_for_those_who_may_view_it(admin_client, clie
     assert admin_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     client.force_login(UserFactory(username="clerk", is_staff=True))
     assert client.get(AUDIT).status_code == 403
+
+
+def test_untracked_statements_set_pghistorys_wrapper_aside_and_put_it_back():
+    from django.db import connection
+
+    from audit.context import opened, untracked_statements
+
+    with opened(channel="system"):
+        wrappers = list(connection.execute_wrappers)
+        assert any(wrapper.__module__ == "pghistory.runtime" for wrapper in wrappers)
+        with untracked_statements():
+            assert not any(w.__module__ == "pghistory.runtime" for w in connection.execute_wrappers)
+        assert connection.execute_wrappers == wrappers
+        with pytest.raises(ZeroDivisionError), untracked_statements():
+            1 / 0  # noqa: B018
+        assert connection.execute_wrappers == wrappers
+    with untracked_statements():  # no context open: nothing to set aside
+        assert connection.execute_wrappers == []
