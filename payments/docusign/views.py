@@ -21,6 +21,7 @@ from billing_site.api.pagination import KeysetRows, uri_cursor_pagination
 from billing_site.api.parsers import DecimalJSONParser
 from billing_site.api.renderers import EnvelopeJSONRenderer, PDFRenderer
 from billing_site.api.throttles import AddressLockoutOnRefusal, ApiRateThrottle
+from billing_site.api.validation import validated
 from contacts.authentication import (
     BearerCredentialAuthentication,
     StaffSessionAuthentication,
@@ -264,12 +265,11 @@ class BillingPaymentViewSet(AccountBillingViewSet):
         return respond_once(self, request, lambda: self.pay(request))
 
     def pay(self, request) -> Response:
-        payment_request = BillingPaymentRequestSerializer(data=request.data)
-        payment_request.is_valid(raise_exception=True)
-        invoice_id = payment_request.validated_data.get("invoiceId")
+        payment_request = validated(BillingPaymentRequestSerializer, request.data)
+        invoice_id = payment_request.get("invoiceId")
         paid = invoices_pay(
             account_id=self.account.pk,
-            amount=payment_request.validated_data["paymentAmount"],
+            amount=payment_request["paymentAmount"],
             actor=Actor(channel=Channel.DOCUSIGN_API, **request_grantee(request)),
             invoice_ids=None if invoice_id is None else [invoice_id],
             past_due_only=True,

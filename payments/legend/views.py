@@ -9,6 +9,7 @@ from billing_site.api.limits import BodyLimits
 from billing_site.api.parsers import DecimalJSONParser, DecimalTextJSONParser
 from billing_site.api.renderers import ExactNumberJSONRenderer
 from billing_site.api.throttles import AddressLockoutOnRefusal, ApiRateThrottle
+from billing_site.api.validation import validated
 from contacts.authentication import (
     BearerCredentialAuthentication,
     StaffSessionAuthentication,
@@ -68,9 +69,7 @@ class LegendViewSet(
         return legend_exception_handler
 
     def parse(self, serializer_class, data) -> dict:
-        serializer = serializer_class(data=data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return validated(serializer_class, data)  # billing_site/api/validation.py
 
     def contact_in_scope(self, contact_id, *, unknown_status: int = 200) -> Contact:
         """The contact, if the caller holds a role on its account. A contact of an account outside
