@@ -186,12 +186,15 @@ def contact_by_guid(guid: uuid.UUID) -> Contact | None:
     with connection.cursor() as cursor:
         cursor.execute(_contact_sql(), [guid])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else contact_with_account(row)
+
+
+def contact_with_account(row) -> Contact:
+    """The contact of a row that selects `{c.all}, {a.all}` (contact, then its account), with its
+    account cached on it, as `select_related("account")` leaves it."""
     contact = model_sql.instance(Contact, row)
-    Contact.account.field.set_cached_value(
-        contact, model_sql.instance(Account, row, model_sql.width(Contact))
-    )
+    account = model_sql.instance(Account, row, model_sql.width(Contact))
+    Contact.account.field.set_cached_value(contact, account)
     return contact
 
 

@@ -11,6 +11,7 @@ from django.db.transaction import TransactionManagementError
 
 from billing_site import model_sql
 from contacts.models import Account, Contact
+from contacts.selectors import contact_with_account
 
 from .models import Payment, TenderType
 
@@ -84,11 +85,9 @@ def contact_for_payment(
         row = cursor.fetchone()
     if row is None:
         return None
-    contact = model_sql.instance(Contact, row)
-    account = model_sql.instance(Account, row, model_sql.width(Contact))
-    Contact.account.field.set_cached_value(contact, account)
+    contact = contact_with_account(row)
     active = tender_type_id is None or row[-1]
-    lock = ContactAccountLock(account, tender_type_id, active, connection.atomic_blocks[0])
+    lock = ContactAccountLock(contact.account, tender_type_id, active, connection.atomic_blocks[0])
     return contact, lock
 
 

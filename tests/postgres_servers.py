@@ -177,3 +177,15 @@ def _fill_pool(port: int, dbname: str, size: int) -> None:
     for client in clients:
         client.commit()  # the server goes back to the pool (closing in a transaction drops it)
         client.close()
+
+
+def another_connection(settings_dict: dict, **options) -> psycopg.Connection:
+    """A connection of its own to the database of Django's `settings_dict` (another session)."""
+    return psycopg.connect(
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"] or None,
+        password=settings_dict["PASSWORD"] or None,
+        dbname=settings_dict["NAME"],
+        **options,
+    )

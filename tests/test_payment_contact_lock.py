@@ -15,6 +15,7 @@ from payments.lines import BillingLine
 from payments.locks import contact_for_payment
 from payments.services import billing_items_pay
 from tests.factories import BillingItemFactory, ContactFactory, TenderTypeFactory
+from tests.postgres_servers import another_connection
 
 ACTOR = Actor(channel=Channel.SYSTEM)
 
@@ -26,15 +27,7 @@ def fields(instance) -> dict:
 
 
 def other_connection():
-    settings = connection.settings_dict
-    return psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        dbname=settings["NAME"],
-        autocommit=True,
-    )
+    return another_connection(connection.settings_dict, autocommit=True)
 
 
 @pytest.mark.django_db

@@ -3,10 +3,11 @@ server has said nothing on is used without a round trip; one the server dropped 
 
 import time
 
-import psycopg
 import pytest
 from django.db import connection, connections
 from django.db.backends.postgresql import base as django_postgresql
+
+from tests.postgres_servers import another_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,15 +25,7 @@ def test_an_idle_live_connection_is_usable_without_asking_the_server(monkeypatch
 def test_a_connection_the_server_dropped_is_found_dead_and_replaced():
     connection.ensure_connection()
     pid = connection.connection.info.backend_pid
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        dbname=settings["NAME"],
-        autocommit=True,
-    ) as other:
+    with another_connection(connection.settings_dict, autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
     time.sleep(0.2)  # the server's goodbye reaches the socket
     assert connection.is_usable() is False
