@@ -16,6 +16,14 @@ from pghistory.models import Events
 
 from contacts.models import Account, AccountRole, ApiCredential
 from invoices.models import BillingItem, Invoice
+from oauth.models import (
+    Integration,
+    IntegrationGrant,
+    IntegrationKey,
+    IntegrationUser,
+    IssuedToken,
+    TokenRequest,
+)
 
 
 def _kinds(update_condition=None):
@@ -64,6 +72,17 @@ ApiCredentialEvent = _event_model(
         *(field.name for field in ApiCredential._meta.fields if field.name != "last_used_at")
     ),
 )
+
+
+# DocuSign's sign-in (oauth/): the integrations, their keys, users (consent) and roles; every
+# token issued (its credential's insert above, and `IssuedToken`), refused (`TokenRequest`) and
+# revoked (its credential's `revoked_at`, above).
+IntegrationEvent = _event_model(Integration, "IntegrationEvent", exclude=["client_secret_hash"])
+IntegrationKeyEvent = _event_model(IntegrationKey, "IntegrationKeyEvent")
+IntegrationUserEvent = _event_model(IntegrationUser, "IntegrationUserEvent")
+IntegrationGrantEvent = _event_model(IntegrationGrant, "IntegrationGrantEvent")
+IssuedTokenEvent = _event_model(IssuedToken, "IssuedTokenEvent")
+TokenRequestEvent = _event_model(TokenRequest, "TokenRequestEvent")
 
 
 class StaffUser(User):

@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "payments",
     "backoffice",
     "audit",
+    "oauth",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,17 @@ API_BURST_WINDOW = env_int("API_BURST_WINDOW", 30) or 30  # ... per this many se
 API_HOURLY_LIMIT = env_int("API_HOURLY_LIMIT", 3000)  # per account (Legend: per credential)
 API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 30)  # failed keys per address ...
 API_AUTH_FAILURE_WINDOW = env_int("API_AUTH_FAILURE_WINDOW", 300) or 300  # ... per seconds
+
+# DocuSign's sign-in (oauth/, docs/docusign-oauth.md). The JWT's `aud` must be OAUTH_HOST_NAME (a
+# host name without a scheme, as DocuSign's account-d.docusign.com); empty: the host and port the
+# token request was sent to. OAUTH_API_BASE_URI: userinfo's `base_uri` (empty: this request's
+# origin). OAUTH_CLOCK_SKEW: seconds of clock difference allowed on a JWT's iat and exp.
+OAUTH_HOST_NAME = os.environ.get("OAUTH_HOST_NAME", "")
+OAUTH_API_BASE_URI = os.environ.get("OAUTH_API_BASE_URI", "").rstrip("/")
+OAUTH_CLOCK_SKEW = min(max(env_int("OAUTH_CLOCK_SKEW", 60), 0), 300)
+OAUTH_TOKEN_RATE_LIMIT = env_int(
+    "OAUTH_TOKEN_RATE_LIMIT", 30
+)  # per address and integration a minute
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

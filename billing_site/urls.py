@@ -49,6 +49,7 @@ urlpatterns = [
         DOCS_CSP(SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html")),
         name="api-redoc",
     ),
+    path("", include("oauth.urls")),
     path("", include("payments.docusign.urls")),
     path("", include("payments.legend.urls")),
 ]

@@ -10,8 +10,9 @@ import secrets
 SECRET_PREFIX = "bk_"  # noqa: S105 - a marker, not a secret
 
 
-def new_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
+def new_secret(prefix: str = SECRET_PREFIX) -> str:
+    """256 random bits after `prefix` (three characters: `secret_prefix` keeps eight more)."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def secret_digest(secret: str) -> str:

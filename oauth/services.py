@@ -1,0 +1,177 @@
+"""Integrations and their tokens: every write of the oauth app goes through here.
+
+An access token is a partner credential (contacts.ApiCredential) with an expiry and the account
+roles of the user it was issued for (or of the integration, for an application token), copied when
+it is issued: both APIs then authenticate and scope it exactly as a static key. Revoking an
+integration revokes every token it holds; changing a user's roles revokes that user's tokens, so
+that no token outlives a role taken away.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.credentials import new_secret, secret_digest, secret_prefix
+from contacts.models import Account, AccountRole, ApiCredential
+
+from .keys import fingerprint, load_public_key, normalized_pem
+from .models import (
+    MAX_PUBLIC_KEYS,
+    Integration,
+    IntegrationGrant,
+    IntegrationKey,
+    IntegrationUser,
+    IssuedToken,
+    TokenRequest,
+)
+
+TOKEN_PREFIX = "oa_"  # noqa: S105 - a marker, not a secret
+
+
+class TooManyKeys(Exception):
+    def __init__(self) -> None:
+        super().__init__(f"An integration has at most {MAX_PUBLIC_KEYS} RSA public keys.")
+
+
+@transaction.atomic
+def integration_create(
+    *,
+    name: str,
+    public_keys: Iterable[str],
+    grants: Iterable[tuple[Account, str]],
+    user_name: str = "",
+    user_email: str = "",
+    consent: bool = False,
+    application_grants: bool = True,
+    redirect_uri: str = "",
+) -> tuple[Integration, IntegrationUser]:
+    """An integration with its public keys and one user holding `grants` ((account, role) pairs);
+    with `application_grants`, the integration itself holds them too (application tokens).
+    `consent`: the user has consented already (as `manage.py create_integration --grant-consent`).
+    """
+    integration = Integration.objects.create(name=name, redirect_uri=redirect_uri)
+    for pem in public_keys:
+        public_key_add(integration=integration, pem=pem)
+    user = IntegrationUser.objects.create(
+        integration=integration,
+        name=user_name or name,
+        email=user_email,
+        consented_at=timezone.now() if consent else None,
+    )
+    pairs = list(dict.fromkeys((account.pk, role) for account, role in grants))
+    IntegrationGrant.objects.bulk_create(
+        IntegrationGrant(integration=integration, user=user, account_id=account, role=role)
+        for account, role in pairs
+    )
+    if application_grants:
+        IntegrationGrant.objects.bulk_create(
+            IntegrationGrant(integration=integration, account_id=account, role=role)
+            for account, role in pairs
+        )
+    return integration, user
+
+
+def public_key_add(*, integration: Integration, pem: str) -> IntegrationKey:
+    """Register an RSA public key (ValidationError if it is not one, TooManyKeys past five)."""
+    key = load_public_key(pem)
+    with transaction.atomic():
+        Integration.objects.select_for_update().get(pk=integration.pk)  # count, then add, alone
+        if IntegrationKey.objects.filter(integration=integration).count() >= MAX_PUBLIC_KEYS:
+            raise TooManyKeys()
+        return IntegrationKey.objects.create(
+            integration=integration, public_key=normalized_pem(key), fingerprint=fingerprint(key)
+        )
+
+
+@transaction.atomic
+def access_token_issue(
+    *,
+    integration: Integration,
+    user: IntegrationUser | None,
+    grant_type: str,
+    scope: str,
+    lifetime: datetime.timedelta,
+) -> tuple[IssuedToken, str]:
+    """A new access token for `user` (None: the integration itself), valid for `lifetime`, with
+    the roles it holds now. Returns the token and its secret (stored only as a digest)."""
+    secret = new_secret(TOKEN_PREFIX)
+    whom = user.name if user is not None else "the integration"
+    credential = ApiCredential.objects.create(
+        name=f"OAuth: {integration.name} for {whom}"[:200],
+        prefix=secret_prefix(secret),
+        secret_hash=secret_digest(secret),
+        expires_at=timezone.now() + lifetime,
+    )
+    grants = IntegrationGrant.objects.filter(integration=integration, user=user)
+    AccountRole.objects.bulk_create(
+        AccountRole(account_id=account, credential=credential, role=role)
+        for account, role in grants.values_list("account_id", "role").distinct()
+    )
+    token = IssuedToken.objects.create(
+        credential=credential,
+        integration=integration,
+        user=user,
+        grant_type=grant_type,
+        scope=scope,
+    )
+    return token, secret
+
+
+def token_request_record(
+    *,
+    grant_type: str,
+    client_address: str | None,
+    token: IssuedToken | None = None,
+    error: str = "",
+    error_description: str = "",
+    integration: Integration | None = None,
+    user: IntegrationUser | None = None,
+) -> TokenRequest:
+    """The audit row of one token request: issued (`token`) or refused (`error`)."""
+    if token is not None:
+        integration, user = token.integration, token.user
+    return TokenRequest.objects.create(
+        outcome=TokenRequest.Outcome.ISSUED if token is not None else TokenRequest.Outcome.REFUSED,
+        error=error,
+        error_description=error_description[:500],
+        grant_type=grant_type[:200],
+        integration=integration,
+        user=user,
+        token=token,
+        client_address=client_address or None,
+    )
+
+
+def tokens_revoke(tokens) -> int:
+    """Revoke the unrevoked, unexpired access tokens among `tokens` (an IssuedToken queryset)."""
+    now = timezone.now()
+    return ApiCredential.objects.filter(
+        oauth_token__in=tokens, revoked_at__isnull=True, expires_at__gt=now
+    ).update(revoked_at=now)
+
+
+@transaction.atomic
+def integration_revoke(*, integration: Integration) -> int:
+    """Revoke the integration (no token is issued from now on) and every token it holds;
+    returns how many tokens were revoked."""
+    Integration.objects.filter(pk=integration.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    return tokens_revoke(IssuedToken.objects.filter(integration=integration))
+
+
+def user_tokens_revoke(*, user: IntegrationUser) -> int:
+    """After the user's roles changed: its tokens carry the old ones, so they stop now."""
+    return tokens_revoke(IssuedToken.objects.filter(user=user))
+
+
+def application_tokens_revoke(*, integration: Integration) -> int:
+    return tokens_revoke(IssuedToken.objects.filter(integration=integration, user=None))
+
+
+def consent_grant(*, user: IntegrationUser) -> None:
+    IntegrationUser.objects.filter(pk=user.pk, consented_at__isnull=True).update(
+        consented_at=timezone.now()
+    )
