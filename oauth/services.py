@@ -10,6 +10,8 @@ that no token outlives a role taken away.
 import datetime
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,6 +53,11 @@ def integration_create(
     with `application_grants`, the integration itself holds them too (application tokens).
     `consent`: the user has consented already (as `manage.py create_integration --grant-consent`).
     """
+    if redirect_uri:
+        try:
+            URLValidator(schemes=["https", "http"])(redirect_uri)
+        except ValidationError:
+            raise ValidationError(f"The redirect URI {redirect_uri!r} is not a URL.") from None
     integration = Integration.objects.create(name=name, redirect_uri=redirect_uri)
     for pem in public_keys:
         public_key_add(integration=integration, pem=pem)
@@ -78,7 +85,10 @@ def public_key_add(*, integration: Integration, pem: str) -> IntegrationKey:
     key = load_public_key(pem)
     with transaction.atomic():
         Integration.objects.select_for_update().get(pk=integration.pk)  # count, then add, alone
-        if IntegrationKey.objects.filter(integration=integration).count() >= MAX_PUBLIC_KEYS:
+        registered = IntegrationKey.objects.filter(integration=integration)
+        if registered.filter(fingerprint=fingerprint(key)).exists():
+            raise ValidationError("This public key is registered already for the integration.")
+        if registered.count() >= MAX_PUBLIC_KEYS:
             raise TooManyKeys()
         return IntegrationKey.objects.create(
             integration=integration, public_key=normalized_pem(key), fingerprint=fingerprint(key)

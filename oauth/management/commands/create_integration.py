@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from contacts.roles import Role
 from contacts.selectors import account_by_reference
 from oauth.models import MAX_PUBLIC_KEYS, Integration
-from oauth.services import integration_create
+from oauth.services import TooManyKeys, integration_create
 
 NAME_MAX_LENGTH = Integration._meta.get_field("name").max_length
 
@@ -88,8 +88,9 @@ class Command(BaseCommand):
                 application_grants=options["application_roles"],
                 redirect_uri=options["redirect_uri"].strip(),
             )
-        except ValidationError as error:
-            raise CommandError(f"{' '.join(error.messages)} Nothing was created.") from None
+        except (ValidationError, TooManyKeys) as error:
+            messages = getattr(error, "messages", None) or [str(error)]
+            raise CommandError(f"{' '.join(messages)} Nothing was created.") from None
         result = {"integration_key": str(integration.integration_key), "user_id": str(user.user_id)}
         if options["json"]:
             self.stdout.write(json.dumps(result))
