@@ -19,14 +19,11 @@ from .errors import OAuthError
 WINDOW = 60
 
 
-class TooManyTokenRequests(OAuthError):
+class TooManyRequests(OAuthError):
     status = 429
 
-    def __init__(self, reset_in: int) -> None:
-        super().__init__(
-            "too_many_requests",
-            f"Too many token requests; try again in {reset_in} seconds.",
-        )
+    def __init__(self, reset_in: int, what: str = "Too many token requests.") -> None:
+        super().__init__("too_many_requests", f"{what} Try again in {reset_in} seconds.")
         self.reset_in = reset_in
 
     def response(self):
@@ -53,4 +50,4 @@ def check_token_request(address: str, integration_key: str) -> None:
     windows = hit_in_turn(counters)
     for window in windows or ():
         if window.count > limit:
-            raise TooManyTokenRequests(max(1, math.ceil(window.reset_in)))
+            raise TooManyRequests(max(1, math.ceil(window.reset_in)))

@@ -12,7 +12,12 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from billing_site.api.throttles import client_address
+from billing_site.api.throttles import (
+    RateLimited,
+    check_auth_failures,
+    client_address,
+    record_auth_failure,
+)
 from contacts.models import AccountRole
 from contacts.selectors import active_credential_for_secret
 
@@ -124,11 +129,22 @@ def issued_token_for(request) -> IssuedToken:
 
 
 def userinfo(request):
+    """An address that used up its failed authentications (the APIs' count: a bad token here is
+    one) is refused with 429, as on the APIs."""
     try:
         if request.method != "GET":
             raise invalid_request("Use GET.")
         require_https(request)
-        issued = issued_token_for(request)
+        check_auth_failures(request)
+        try:
+            issued = issued_token_for(request)
+        except InvalidToken:
+            record_auth_failure(request)
+            raise
+    except RateLimited as limited:
+        return limits.TooManyRequests(
+            int(limited.wait), "Too many failed authentications."
+        ).response()
     except OAuthError as error:
         return error.response()
     accounts = (

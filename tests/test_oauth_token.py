@@ -294,6 +294,31 @@ def test_token_requests_are_rate_limited_per_address_and_integration(client, set
     assert response.status_code == 200
 
 
+def test_bad_tokens_at_userinfo_count_as_failed_authentications(client, setup, settings):
+    _account, integration, user = setup
+    settings.API_AUTH_FAILURE_LIMIT = 2
+    token = ask_jwt(client, user_claims(integration, user)).json()["access_token"]
+
+    def userinfo(secret):
+        return client.get("/oauth/userinfo", secure=True, HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    assert [userinfo("oa_wrong").status_code for _ in range(2)] == [401, 401]
+    refused(userinfo("oa_wrong"), 429, "too_many_requests")
+    locked = userinfo(token)  # a good token from that address too, until the window ends
+    refused(locked, 429, "too_many_requests")
+    assert 1 <= int(locked["Retry-After"]) <= settings.API_AUTH_FAILURE_WINDOW
+    assert userinfo(token).status_code == 429
+    assert (
+        client.get(
+            "/oauth/userinfo",
+            secure=True,
+            REMOTE_ADDR="10.0.0.7",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        ).status_code
+        == 200
+    )
+
+
 def test_issued_refused_and_revoked_tokens_are_in_the_audit_trail(client, setup):
     _account, integration, user = setup
     ask_jwt(client, user_claims(integration, user))
