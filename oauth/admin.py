@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from billing_site.admin_helpers import YesNoFilter, adopt
 
@@ -74,7 +76,17 @@ class UserInline(WhileActiveInline):
     def roles(self, user):
         if not user.pk:
             return "-"
-        return ", ".join(str(grant) for grant in user.grants.all()) or "None"
+        return (
+            format_html_join(mark_safe("<br>"), "{}", ((grant,) for grant in user.grants.all()))
+            or "None"
+        )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "staff_user":  # a narrow row: pick a login, manage logins elsewhere
+            for link in ("add", "change", "delete", "view"):
+                setattr(field.widget, f"can_{link}_related", False)
+        return field
 
 
 class ApplicationGrantInline(WhileActiveInline):
@@ -118,6 +130,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     class Media:
+        css = {"all": ["oauth/admin.css"]}
         js = ["oauth/copy.js"]
 
     def get_fields(self, request, obj=None):

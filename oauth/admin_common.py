@@ -68,7 +68,7 @@ class WhileActiveInline(admin.TabularInline):
 
 def consent_text(user) -> str:
     if user.consented_at is None:
-        return "Not given (tokens: consent_required)"
+        return "Not given"
     return f"Given {timezone.localtime(user.consented_at):%Y-%m-%d %H:%M}"
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from billing_site.admin_helpers import ReadOnlyAdmin, YesNoFilter
 
-from .models import IssuedToken, TokenRequest
+from .models import GrantType, IssuedToken, TokenRequest
 from .services import tokens_revoke
 
 
@@ -115,7 +115,7 @@ class TokenRequestAdmin(ReadOnlyAdmin):
         "error",
         "integration",
         "user",
-        "grant_type",
+        "grant",
         "client_address",
     ]
     list_select_related = ["integration", "user"]
@@ -132,3 +132,9 @@ class TokenRequestAdmin(ReadOnlyAdmin):
         "token",
         "client_address",
     ]
+
+    @admin.display(description="grant type", ordering="grant_type")
+    def grant(self, request):
+        """The grant type's short name when it is one we know (else as the client sent it)."""
+        known = dict(GrantType.choices)
+        return known.get(request.grant_type, request.grant_type) or "-"

@@ -61,6 +61,7 @@ class IntegrationUserAdmin(admin.ModelAdmin):
     actions = ["record_consent", "withdraw_consent"]
 
     class Media:
+        css = {"all": ["oauth/admin.css"]}
         js = ["oauth/copy.js"]
 
     def get_fields(self, request, obj=None):
