@@ -185,3 +185,126 @@ def consent_grant(*, user: IntegrationUser) -> None:
     IntegrationUser.objects.filter(pk=user.pk, consented_at__isnull=True).update(
         consented_at=timezone.now()
     )
+
+
+def consent_withdraw(*, user: IntegrationUser) -> int:
+    """The user no longer lets the integration act for them: no new token (consent_required),
+    and the live ones stop now. Returns how many tokens were revoked."""
+    with transaction.atomic():
+        IntegrationUser.objects.filter(pk=user.pk).update(consented_at=None)
+        return user_tokens_revoke(user=user)
+
+
+class IntegrationRevoked(Exception):
+    def __init__(self) -> None:
+        super().__init__("This integration is revoked: it cannot be changed.")
+
+
+class InUse(Exception):
+    """A row that tokens or token requests refer to: revoke it instead of deleting it."""
+
+
+def _writable(integration: Integration) -> None:
+    if Integration.objects.filter(pk=integration.pk, revoked_at__isnull=False).exists():
+        raise IntegrationRevoked()
+
+
+def integration_add(*, name: str, redirect_uri: str = "") -> Integration:
+    return Integration.objects.create(name=name, redirect_uri=redirect_uri)
+
+
+def integration_change(*, integration: Integration, name: str, redirect_uri: str) -> Integration:
+    _writable(integration)
+    integration.name, integration.redirect_uri = name, redirect_uri
+    integration.save(update_fields=["name", "redirect_uri"])
+    return integration
+
+
+def integration_in_use(integration: Integration) -> bool:
+    """Tokens or token requests name it (PROTECT, and the requests are append-only)."""
+    return (
+        IssuedToken.objects.filter(integration=integration).exists()
+        or TokenRequest.objects.filter(integration=integration).exists()
+    )
+
+
+@transaction.atomic
+def integration_delete(*, integration: Integration) -> None:
+    """Only an integration that never had a token or a token request; else revoke it."""
+    Integration.objects.select_for_update().get(pk=integration.pk)
+    if integration_in_use(integration):
+        raise InUse("Tokens were requested by this integration: revoke it instead.")
+    integration.delete()
+
+
+def public_key_delete(*, key: IntegrationKey) -> None:
+    """A key removed stops verifying new JWTs; tokens issued already are not tied to a key."""
+    _writable(key.integration)
+    key.delete()
+
+
+def user_add(
+    *, integration: Integration, name: str, email: str = "", staff_user=None
+) -> IntegrationUser:
+    _writable(integration)
+    return IntegrationUser.objects.create(
+        integration=integration, name=name, email=email, staff_user=staff_user
+    )
+
+
+def user_change(*, user: IntegrationUser, name: str, email: str, staff_user) -> IntegrationUser:
+    """Name, email (userinfo) and the staff login that may consent: no role changes, so the
+    user's tokens stay valid."""
+    _writable(user.integration)
+    user.name, user.email, user.staff_user = name, email, staff_user
+    user.save(update_fields=["name", "email", "staff_user"])
+    return user
+
+
+def user_in_use(user: IntegrationUser) -> bool:
+    return (
+        IssuedToken.objects.filter(user=user).exists()
+        or TokenRequest.objects.filter(user=user).exists()
+    )
+
+
+@transaction.atomic
+def user_delete(*, user: IntegrationUser) -> None:
+    _writable(user.integration)
+    if user_in_use(user):
+        raise InUse(f"Tokens were requested for {user}: remove their roles instead.")
+    user.delete()
+
+
+def _grant_tokens_revoke(grant: IntegrationGrant) -> int:
+    if grant.user_id is None:
+        return application_tokens_revoke(integration=grant.integration)
+    return tokens_revoke(IssuedToken.objects.filter(user_id=grant.user_id))
+
+
+def grant_add(
+    *, integration: Integration, user: IntegrationUser | None, account: Account, role: str
+) -> IntegrationGrant:
+    """A new role: tokens issued before lack it (the partner gets it with its next token)."""
+    _writable(integration)
+    return IntegrationGrant.objects.create(
+        integration=integration, user=user, account=account, role=role
+    )
+
+
+@transaction.atomic
+def grant_change(*, grant: IntegrationGrant, account: Account, role: str) -> int:
+    """The role changes: the tokens of its holder (the user, or the integration's application
+    tokens) carry the old one, so they are revoked. Returns how many."""
+    _writable(grant.integration)
+    grant.account, grant.role = account, role
+    grant.save(update_fields=["account", "role"])
+    return _grant_tokens_revoke(grant)
+
+
+@transaction.atomic
+def grant_delete(*, grant: IntegrationGrant) -> int:
+    """The role is taken away: its holder's tokens, which carry it, are revoked (how many)."""
+    _writable(grant.integration)
+    grant.delete()
+    return _grant_tokens_revoke(grant)
