@@ -15,6 +15,7 @@ SDK's `generate_access_token` sends) or the same two form fields; the exchanges 
 
 import base64
 import binascii
+import uuid
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -237,13 +238,22 @@ def _authenticated_client(client_id: str, secret: str) -> Integration:
     return integration
 
 
+def _counted_client_id(client_id: str) -> str:
+    """The integration key to count the request against: none unless it is a UUID (no other
+    string can name an integration, and cache keys get only a canonical one)."""
+    try:
+        return str(uuid.UUID(client_id.strip()))
+    except ValueError:
+        return ""
+
+
 def code_or_refresh(request, grant_type: str, address: str):
     try:
         client_id, secret = _client_credentials(request)
         malformed = None
     except OAuthError as error:
         client_id, secret, malformed = "", "", error
-    limits.check_token_request(address, client_id.strip().lower()[:64])
+    limits.check_token_request(address, _counted_client_id(client_id))
     if malformed is not None:
         raise malformed
     integration = _authenticated_client(client_id, secret)
