@@ -39,7 +39,7 @@ from .views import token_answer
 
 REQUIRED_SCOPE = "signature"
 SCOPE_DESCRIPTIONS = {
-    "signature": "Use the billing API for the accounts below, with the roles shown.",
+    "signature": "Use the billing API for the accounts shown, with their roles.",
     "impersonation": "Sign in as this user without asking again (JWT grant).",
     "extended": "Keep access for longer with refresh tokens.",
 }

@@ -536,7 +536,7 @@ def test_a_new_client_secret_replaces_the_old(ada, partner):
 def test_an_integration_without_a_secret_cannot_authenticate(ada, accounts):
     integration, _user = make_integration([accounts[0]], name="No secret")
     response = exchange(
-        ada, (integration, None, None, ""), "x", auth=basic(integration.integration_key, "")
+        ada, (integration, None, None, ""), "x", auth=basic(integration.integration_key, "anything")
     )
     refused(response, 401, "invalid_client")
 
@@ -652,3 +652,16 @@ def test_a_missing_or_unknown_refresh_token_is_refused(ada, partner):
     )
     refused(response, 400, "invalid_request")
     refused(refresh(ada, partner, "made-up"), 400, "invalid_grant")
+
+
+def test_a_registered_redirect_uri_with_a_query_keeps_it(ada, partner):
+    integration = partner[0]
+    integration.redirect_uri = REDIRECT + "?tenant=7"
+    integration.save()
+    url = auth_url(integration, redirect_uri=REDIRECT + "?tenant=7")
+    response = ada.post(url, {"decision": "allow"}, secure=True)
+    target, query = redirected(response)
+    assert target == REDIRECT
+    assert set(query) == {"tenant", "code", "state"}
+    assert query["tenant"] == ["7"]
+    assert AuthorizationCode.objects.get().redirect_uri == REDIRECT + "?tenant=7"
