@@ -11,10 +11,12 @@ revokes every token issued from that code.
 import base64
 import datetime
 import hashlib
+import threading
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -467,6 +469,36 @@ def test_a_code_exchanged_twice_is_refused_and_revokes_its_tokens(ada, partner, 
         ("issued", "", partner[1].pk),
         ("refused", "invalid_grant", partner[1].pk),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_exchanged_at_the_same_instant_is_issued_once(partner):
+    """Four exchanges at once: the row lock lets one through; the others find the code used,
+    which is a replay, so the one token issued is revoked too."""
+    client = Client()
+    client.force_login(partner[2])
+    code = allow(client, partner[0])
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def run() -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=10)
+            statuses.append(exchange(Client(), partner, code).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 400, 400, 400]
+    assert IssuedToken.objects.count() == 1
+    assert ApiCredential.objects.get().revoked_at is not None
+    assert TokenRequest.objects.filter(outcome="issued").count() == 1
+    assert TokenRequest.objects.filter(error="invalid_grant").count() == 3
 
 
 def test_an_expired_code_is_refused(ada, partner):
