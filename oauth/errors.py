@@ -44,3 +44,17 @@ def invalid_client(description: str) -> OAuthError:
 
 def invalid_request(description: str) -> OAuthError:
     return OAuthError("invalid_request", description)
+
+
+class InvalidClient(OAuthError):
+    """The client did not authenticate (RFC 6749 section 5.2): 401, asking for HTTP Basic."""
+
+    status = 401
+
+    def __init__(self, description: str = "Client authentication failed.") -> None:
+        super().__init__("invalid_client", description)
+
+    def response(self) -> JsonResponse:
+        response = super().response()
+        response["WWW-Authenticate"] = 'Basic realm="oauth"'
+        return response

@@ -254,6 +254,14 @@ class RefreshToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(IntegrationUser, on_delete=models.CASCADE, related_name="+")
+    # Its family: the code the first token of the chain came from, and the access token issued
+    # with it, so that a code or refresh token used twice revokes every token issued from it.
+    authorization_code = models.ForeignKey(
+        AuthorizationCode, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    access_token = models.OneToOneField(
+        IssuedToken, on_delete=models.PROTECT, null=True, blank=True, related_name="refresh_token"
+    )
     scope = models.CharField(max_length=500, blank=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
