@@ -35,6 +35,7 @@ from .admin_common import (
 from .admin_forms import GrantFormSet, PublicKeyForm, PublicKeyFormSet
 from .admin_tokens import IssuedTokenAdmin, TokenRequestAdmin  # noqa: F401 - registers them
 from .admin_users import IntegrationUserAdmin  # noqa: F401 - registers it
+from .codes import client_secret_set
 from .models import MAX_PUBLIC_KEYS, Integration, IntegrationGrant, IntegrationKey, IntegrationUser
 
 
@@ -249,6 +250,11 @@ class IntegrationAdmin(admin.ModelAdmin):
         revoke = self.admin_site.admin_view(self.revoke_view)
         return [
             path("<path:object_id>/revoke/", revoke, name="oauth_integration_revoke"),
+            path(
+                "<path:object_id>/client-secret/",
+                self.admin_site.admin_view(self.client_secret_view),
+                name="oauth_integration_client_secret",
+            ),
             *super().get_urls(),
         ]
 
@@ -264,6 +270,32 @@ class IntegrationAdmin(admin.ModelAdmin):
             self._revoke(request, [integration])
             return HttpResponseRedirect(change_url)
         return self._revoke_confirmation(request, [integration], cancel_url=change_url)
+
+    def client_secret_view(self, request, object_id):
+        """A new client secret (the authorization code grant's client authentication): asked
+        for with a POST, shown once on the page that answers it, stored only as its digest; the
+        previous secret stops working."""
+        integration = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not super().has_change_permission(request, integration):
+            raise PermissionDenied
+        change_url = reverse("admin:oauth_integration_change", args=[integration.pk])
+        if integration.revoked_at is not None:
+            self.message_user(request, f"{integration} is revoked.", messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "integration": integration,
+            "change_url": change_url,
+        }
+        if request.method == "POST" and request.POST.get("post") == "yes":
+            secret = client_secret_set(integration)
+            self.log_change(request, integration, "New client secret.")
+            # Rendered, not redirected: the secret never goes into a message cookie or the session.
+            context.update(title="Copy the new client secret", secret=secret)
+        else:
+            context.update(title="New client secret: are you sure?")
+        return TemplateResponse(request, "admin/oauth/integration/client_secret.html", context)
 
     @admin.action(description="Revoke selected integrations", permissions=["change"])
     def revoke_integrations(self, request, queryset):

@@ -26,6 +26,7 @@ from .models import (
     IntegrationKey,
     IntegrationUser,
     IssuedToken,
+    RefreshToken,
     TokenRequest,
 )
 
@@ -164,10 +165,12 @@ def tokens_revoke(tokens) -> int:
 
 @transaction.atomic
 def integration_revoke(*, integration: Integration) -> int:
-    """Revoke the integration (no token is issued from now on) and every token it holds;
-    returns how many tokens were revoked."""
-    Integration.objects.filter(pk=integration.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+    """Revoke the integration (no token is issued from now on), every access token it holds and
+    its refresh tokens; returns how many access tokens were revoked."""
+    now = timezone.now()
+    Integration.objects.filter(pk=integration.pk, revoked_at__isnull=True).update(revoked_at=now)
+    RefreshToken.objects.filter(integration=integration, revoked_at__isnull=True).update(
+        revoked_at=now
     )
     return tokens_revoke(IssuedToken.objects.filter(integration=integration))
 

@@ -528,3 +528,35 @@ def test_application_grant_delete_revokes_application_tokens_only():
     user_token, app_token = issue(integration, user), issue(integration)
     assert services.grant_delete(grant=IntegrationGrant.objects.get(user=None)) == 1
     assert (revoked(app_token), revoked(user_token)) == (True, False)
+
+
+def test_a_new_client_secret_is_asked_for_then_shown_once(admin_client):
+    from oauth.codes import client_secret_matches
+
+    integration, _user = make_integration([AccountFactory()])
+    page = reverse("admin:oauth_integration_client_secret", args=[integration.pk])
+
+    asked = admin_client.get(page)
+    assert asked.status_code == 200
+    assert "no client secret yet" in asked.content.decode()
+    assert Integration.objects.get(pk=integration.pk).client_secret_hash == ""
+    shown = admin_client.post(page, {"post": "yes"})
+    assert shown.status_code == 200
+    secret = shown.context["secret"]
+    assert f'<code id="client-secret">{secret}</code>' in shown.content.decode()
+    stored = Integration.objects.get(pk=integration.pk)
+    assert secret not in stored.client_secret_hash
+    assert client_secret_matches(stored, secret)
+    again = admin_client.post(page, {"post": "yes"})  # a new one: the first stops working
+    stored.refresh_from_db()
+    assert not client_secret_matches(stored, secret)
+    assert client_secret_matches(stored, again.context["secret"])
+
+
+def test_a_revoked_integration_gets_no_client_secret(admin_client):
+    integration, _user = make_integration([AccountFactory()])
+    services.integration_revoke(integration=integration)
+    page = reverse("admin:oauth_integration_client_secret", args=[integration.pk])
+    response = admin_client.post(page, {"post": "yes"})
+    assert response.status_code == 302
+    assert Integration.objects.get(pk=integration.pk).client_secret_hash == ""

@@ -67,6 +67,27 @@ def test_json_gives_the_integration_key_and_the_user_id(pem):
     )
 
 
+def test_a_client_secret_is_printed_once_and_stored_as_a_digest(pem):
+    from oauth.codes import client_secret_matches
+
+    account = AccountFactory()
+    result = json.loads(
+        run(
+            "Acme",
+            "--public-key",
+            pem,
+            "--account",
+            str(account.number),
+            "--client-secret",
+            "--json",
+        )
+    )
+    assert set(result) == {"integration_key", "user_id", "client_secret"}
+    integration = Integration.objects.get()
+    assert result["client_secret"] not in integration.client_secret_hash
+    assert client_secret_matches(integration, result["client_secret"])
+
+
 def test_without_consent_it_says_so(pem):
     account = AccountFactory()
     printed = run("Acme", "--public-key", pem, "--account", str(account.number))

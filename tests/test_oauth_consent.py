@@ -697,3 +697,13 @@ def test_a_registered_redirect_uri_with_a_query_keeps_it(ada, partner):
     assert set(query) == {"tenant", "code", "state"}
     assert query["tenant"] == ["7"]
     assert AuthorizationCode.objects.get().redirect_uri == REDIRECT + "?tenant=7"
+
+
+def test_revoking_the_integration_revokes_its_refresh_tokens(ada, partner, accounts):
+    from oauth.services import integration_revoke
+
+    integration, *_ = partner
+    first = exchange(ada, partner, allow(ada, integration)).json()
+    assert integration_revoke(integration=integration) == 1
+    assert RefreshToken.objects.get().revoked_at is not None
+    refused(refresh(ada, partner, first["refresh_token"]), 401, "invalid_client")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from contacts.roles import Role
 from contacts.selectors import account_by_reference
+from oauth.codes import client_secret_set
 from oauth.models import MAX_PUBLIC_KEYS, Integration
 from oauth.services import TooManyKeys, integration_create
 
@@ -57,6 +58,12 @@ class Command(BaseCommand):
             "without sub, then reach no account).",
         )
         parser.add_argument("--redirect-uri", default="", help="For the consent page's code.")
+        parser.add_argument(
+            "--client-secret",
+            action="store_true",
+            help="Also make a client secret (the authorization code grant's client "
+            "authentication) and print it, once: only its digest is stored.",
+        )
         parser.add_argument("--json", action="store_true", help="Print JSON (for scripts).")
 
     def handle(self, *args, **options) -> None:
@@ -92,11 +99,15 @@ class Command(BaseCommand):
             messages = getattr(error, "messages", None) or [str(error)]
             raise CommandError(f"{' '.join(messages)} Nothing was created.") from None
         result = {"integration_key": str(integration.integration_key), "user_id": str(user.user_id)}
+        if options["client_secret"]:
+            result["client_secret"] = client_secret_set(integration)
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return
         self.stdout.write(f"Integration {integration.name!r} registered.")
         self.stdout.write(f"Integration key (iss, client_id): {result['integration_key']}")
         self.stdout.write(f"User id (sub):                    {result['user_id']}")
+        if "client_secret" in result:
+            self.stdout.write(f"Client secret (shown once):       {result['client_secret']}")
         if not options["grant_consent"]:
             self.stdout.write("The user has not consented yet: tokens answer consent_required.")
