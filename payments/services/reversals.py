@@ -1,0 +1,54 @@
+"""Reversals: a payment undone, every balance it reduced restored; the payment stays."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Q
+
+from billing_site.money import ZERO
+from contacts.locks import lock_account
+from invoices.locks import lock_billing_items, lock_invoices
+
+from ..actors import Actor
+from ..errors import (
+    PaymentAlreadyReversed,
+    ReasonRequired,
+)
+from ..locks import lock_payment
+from ..models import Payment, PaymentAllocation, Reversal
+from ..request_transaction import money_transaction
+from .rules import write_billing_item_balances, write_invoice_balances
+
+
+@money_transaction
+def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
+    """Undo a payment: restore every balance it reduced and record why. The payment stays."""
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired("A reversal needs a reason.")
+    account_id = Payment.objects.values_list("account_id", flat=True).get(pk=payment_id)
+    lock_account(account_id)
+    allocations = list(PaymentAllocation.objects.filter(payment_id=payment_id))
+    invoices = lock_invoices(Q(pk__in={a.invoice_id for a in allocations if a.invoice_id}))
+    items = lock_billing_items(a.billing_item_id for a in allocations if a.billing_item_id)
+    payment = lock_payment(payment_id)
+    if Reversal.objects.filter(payment_id=payment.pk).exists():
+        raise PaymentAlreadyReversed(f"Payment {payment.number} has already been reversed.")
+
+    restored: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+    for allocation in allocations:
+        target = (
+            ("invoice", allocation.invoice_id)
+            if allocation.invoice_id
+            else ("item", allocation.billing_item_id)
+        )
+        restored[target] += allocation.amount
+    write_invoice_balances(
+        {invoice.pk: invoice.balance + restored[("invoice", invoice.pk)] for invoice in invoices}
+    )
+    write_billing_item_balances(
+        {pk: item.balance + restored[("item", pk)] for pk, item in items.items()}
+    )
+    return Reversal.objects.create(
+        account_id=payment.account_id, payment=payment, reason=reason, **actor.recorded_by()
+    )
