@@ -71,3 +71,22 @@ class ReasonRequired(PaymentError):
 
 class PaymentAlreadyReversed(PaymentError):
     code = "PAYMENT_ALREADY_REVERSED"
+
+
+class CreditInsufficient(PaymentError):
+    """More than the account's credit holds (an application, a refund, a reversal that would
+    take back credit already applied or refunded)."""
+
+    code = "CREDIT_INSUFFICIENT"
+
+
+class NothingToSettle(PaymentError):
+    """No open invoice or billing item with a balance among those chosen."""
+
+    code = "NOTHING_TO_SETTLE"
+
+
+class RefundNotAllowed(PaymentError):
+    """A refund of a reversed payment, or of more than the payment still holds."""
+
+    code = "REFUND_NOT_ALLOWED"

@@ -10,6 +10,7 @@ whatever the number of rows, so that a request costs a fixed number of queries; 
 (the payment, its allocations, the balances) go in one statement (payments/writes.py).
 """
 
+from .credit import CreditApplied, credit_apply, refund_issue
 from .paying import BillingItemsPaid, InvoicesPaid, billing_items_pay, invoices_pay
 from .reversals import payment_reverse
 from .rules import dry_run
@@ -18,10 +19,13 @@ from .write_downs import BillingItemsWrittenDown, billing_items_write_down
 __all__ = [
     "BillingItemsPaid",
     "BillingItemsWrittenDown",
+    "CreditApplied",
     "InvoicesPaid",
     "billing_items_pay",
     "billing_items_write_down",
+    "credit_apply",
     "dry_run",
     "invoices_pay",
     "payment_reverse",
+    "refund_issue",
 ]

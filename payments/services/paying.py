@@ -3,6 +3,7 @@
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -30,13 +31,20 @@ from ..locks import ContactAccountLock, lock_account_for_payment
 from ..models import Payment, PaymentAllocation
 from ..request_transaction import money_transaction
 from ..writes import record_payment
-from .rules import check_api_payments_allowed, check_tender_type, invoice_statuses, payment_amount
+from .rules import (
+    check_api_payments_allowed,
+    check_tender_type,
+    invoice_statuses,
+    payment_amount,
+    write_credit_balance,
+)
 
 
 @dataclass(frozen=True)
 class InvoicesPaid:
     payment: Payment
     allocations: list[PaymentAllocation]
+    to_credit: Decimal = ZERO  # the part of the payment that went to the account's credit
 
 
 @dataclass(frozen=True)
@@ -66,12 +74,15 @@ def invoices_pay(
     reference: str = "",
     authorization_code: str = "",
     notes: str = "",
+    excess_to_credit: bool = False,
 ) -> InvoicesPaid:
     """Pay an account's open invoices, oldest due date first.
 
     `invoice_ids` names the invoices (default: all of them); `past_due_only` limits them to the
     past-due ones. The amount may not exceed what they owe; with `settle_in_full` it must equal it
-    exactly (DocuSign's rule). The last invoice reached may be paid in part.
+    exactly (DocuSign's rule). The last invoice reached may be paid in part. With
+    `excess_to_credit` (staff recording money received) what the invoices do not take, all of it
+    if none is named (`invoice_ids=[]`), goes to the account's credit.
     """
     amount = payment_amount(amount)
     account, tender_active = lock_account_for_payment(account_id, tender_type_id)
@@ -90,7 +101,7 @@ def invoices_pay(
                 f"Invoice {', '.join(map(str, sorted(missing)))} is not an {state} invoice "
                 "of this account."
             )
-    if not invoices:
+    if not invoices and not excess_to_credit:
         raise NothingToPay(
             "There is nothing past due to pay." if past_due_only else "Nothing is owed."
         )
@@ -102,7 +113,7 @@ def invoices_pay(
             f"{format_amount(owed)}.",
             expected=owed,
         )
-    if amount > owed:
+    if amount > owed and not excess_to_credit:
         raise AmountOverBalance(
             f"The amount {format_amount(amount)} is more than the balance due "
             f"{format_amount(owed)}."
@@ -131,8 +142,11 @@ def invoices_pay(
         remaining -= applied
         balances[invoice.pk] = invoice.balance - applied
         allocations.append(PaymentAllocation(account=account, invoice=invoice, amount=applied))
+    payment.credit_amount = remaining
     record_payment(payment, allocations, Invoice, balances, invoice_statuses(balances))
-    return InvoicesPaid(payment=payment, allocations=allocations)
+    if remaining > 0:
+        write_credit_balance(account.pk, account.credit_balance + remaining)
+    return InvoicesPaid(payment=payment, allocations=allocations, to_credit=remaining)
 
 
 @money_transaction

@@ -5,19 +5,20 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from billing_site.money import ZERO
+from billing_site.money import ZERO, format_amount
 from contacts.locks import lock_account
 from invoices.locks import lock_billing_items, lock_invoices
 
 from ..actors import Actor
 from ..errors import (
+    CreditInsufficient,
     PaymentAlreadyReversed,
     ReasonRequired,
 )
 from ..locks import lock_payment
-from ..models import Payment, PaymentAllocation, Reversal
+from ..models import AllocationRelease, Payment, PaymentAllocation, Refund, Reversal
 from ..request_transaction import money_transaction
-from .rules import write_billing_item_balances, write_invoice_balances
+from .rules import write_billing_item_balances, write_credit_balance, write_invoice_balances
 
 
 @money_transaction
@@ -27,14 +28,24 @@ def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
     if not reason:
         raise ReasonRequired("A reversal needs a reason.")
     account_id = Payment.objects.values_list("account_id", flat=True).get(pk=payment_id)
-    lock_account(account_id)
+    account = lock_account(account_id)
     allocations = list(PaymentAllocation.objects.filter(payment_id=payment_id))
     invoices = lock_invoices(Q(pk__in={a.invoice_id for a in allocations if a.invoice_id}))
     items = lock_billing_items(a.billing_item_id for a in allocations if a.billing_item_id)
     payment = lock_payment(payment_id)
     if Reversal.objects.filter(payment_id=payment.pk).exists():
         raise PaymentAlreadyReversed(f"Payment {payment.number} has already been reversed.")
+    if Refund.objects.filter(payment_id=payment.pk).exists():
+        raise CreditInsufficient(
+            f"Payment {payment.number} was refunded in part: it cannot be reversed."
+        )
 
+    # What each allocation still settles (less what was released into credit), back to its row.
+    released: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for allocation_id, amount in AllocationRelease.objects.filter(
+        allocation__in=allocations
+    ).values_list("allocation_id", "amount"):
+        released[allocation_id] += amount
     restored: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
     for allocation in allocations:
         target = (
@@ -42,13 +53,23 @@ def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
             if allocation.invoice_id
             else ("item", allocation.billing_item_id)
         )
-        restored[target] += allocation.amount
+        restored[target] += allocation.amount - released[allocation.pk]
+    # And what it put into the account's credit (its excess, its releases) comes out again.
+    from_credit = payment.amount - sum(restored.values(), ZERO)
+    if from_credit > account.credit_balance:
+        raise CreditInsufficient(
+            f"Payment {payment.number} put {format_amount(from_credit)} into the account's "
+            f"credit, which now holds {format_amount(account.credit_balance)}: the rest was "
+            "applied or refunded, so the payment cannot be reversed."
+        )
     write_invoice_balances(
         {invoice.pk: invoice.balance + restored[("invoice", invoice.pk)] for invoice in invoices}
     )
     write_billing_item_balances(
         {pk: item.balance + restored[("item", pk)] for pk, item in items.items()}
     )
+    if from_credit:
+        write_credit_balance(account.pk, account.credit_balance - from_credit)
     return Reversal.objects.create(
         account_id=payment.account_id, payment=payment, reason=reason, **actor.recorded_by()
     )

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from billing_site import model_sql
 from billing_site.money import InvalidAmount, parse_amount
+from contacts.models import Account
 from invoices.models import BillingItem, Invoice, InvoiceStatus
 
 from ..actors import Actor
@@ -51,6 +52,11 @@ def write_invoice_balances(balances: dict[int, Decimal]) -> None:
 def write_billing_item_balances(balances: dict[int, Decimal]) -> None:
     if balances:
         model_sql.update_balances(BillingItem, balances)
+
+
+def write_credit_balance(account_id: int, credit: Decimal) -> None:
+    """Set the account's credit (under its row lock, taken first by every money service)."""
+    Account.objects.filter(pk=account_id).update(credit_balance=credit)
 
 
 def dry_run(operation, /, **kwargs):
