@@ -90,3 +90,10 @@ class RefundNotAllowed(PaymentError):
     """A refund of a reversed payment, or of more than the payment still holds."""
 
     code = "REFUND_NOT_ALLOWED"
+
+
+class CreditNoteRefused(PaymentError):
+    """A credit note that cannot be issued: no lines, a number used already in the account, more
+    than the invoice owes without the excess going to credit, or an invoice that is void."""
+
+    code = "CREDIT_NOTE_REFUSED"

@@ -1,12 +1,14 @@
 """The ledger check: every stored balance recomputed from the money movements behind it.
 
 invoice balance      = amount - what allocations of unreversed payments still settle
-                                - credit applied to it                 (void invoices: the same)
+                                - credit applied to it - its credit notes' applied amounts
+                                                                       (void invoices: the same)
 billing item balance = total  - what allocations of unreversed payments still settle
                               - credit applied to it - write-downs
 payment amount       = the sum of its allocations + the part it put into credit
 account credit       = what unreversed payments put into credit (their excess, and what was
-                       released of their allocations) - credit applied - refunds
+                       released of their allocations) + credit notes' excess - credit applied
+                       - refunds
 
 "What an allocation still settles" is its amount less what was released of it into credit.
 
@@ -27,6 +29,7 @@ from invoices.models import BillingItem, Invoice
 from .models import (
     AllocationRelease,
     CreditApplication,
+    CreditNote,
     Payment,
     PaymentAllocation,
     Refund,
@@ -49,13 +52,13 @@ class Drift:
         )
 
 
-def amounts_of(queryset, outer_field: str) -> Coalesce:
-    """The summed `amount` of the rows of `queryset` whose `outer_field` is the outer row, or 0."""
+def amounts_of(queryset, outer_field: str, field: str = "amount") -> Coalesce:
+    """The summed `field` of the rows of `queryset` whose `outer_field` is the outer row, or 0."""
     summed = (
         queryset.filter(**{outer_field: OuterRef("pk")})
         .order_by()
         .values(outer_field)
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum(field))
         .values("total")
     )
     return Coalesce(
@@ -76,6 +79,7 @@ def _invoices():
         expected=F("amount")
         - _live("invoice")
         - amounts_of(CreditApplication.objects.all(), "invoice")
+        - amounts_of(CreditNote.objects.all(), "invoice", "applied_amount")
     )
 
 
@@ -95,29 +99,17 @@ def _payments():
 
 
 def _accounts():
-    unreversed = Payment.objects.filter(reversal__isnull=True)
     return Account.objects.annotate(
-        expected=_summed(unreversed, "credit_amount")
+        expected=amounts_of(
+            Payment.objects.filter(reversal__isnull=True), "account", "credit_amount"
+        )
         + amounts_of(
             AllocationRelease.objects.filter(allocation__payment__reversal__isnull=True),
             "account",
         )
+        + amounts_of(CreditNote.objects.all(), "account", "credit_amount")
         - amounts_of(CreditApplication.objects.all(), "account")
         - amounts_of(Refund.objects.all(), "account")
-    )
-
-
-def _summed(queryset, field: str) -> Coalesce:
-    """The summed `field` of the rows of `queryset` whose account is the outer row, or 0."""
-    summed = (
-        queryset.filter(account=OuterRef("pk"))
-        .order_by()
-        .values("account")
-        .annotate(total=Sum(field))
-        .values("total")
-    )
-    return Coalesce(
-        Subquery(summed, output_field=MoneyField()), Value(ZERO), output_field=MoneyField()
     )
 
 

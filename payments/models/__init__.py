@@ -1,6 +1,6 @@
 """The money rows. `core`: tender types, payments, their allocations, reversals, write-downs and
 idempotency records; `credit`: an account's credit (unapplied cash), its applications, releases
-and refunds."""
+and refunds; `credit_notes`: invoices reduced by a document."""
 
 from .core import (
     IdempotencyRecord,
@@ -14,10 +14,13 @@ from .core import (
     immutable,
 )
 from .credit import AllocationRelease, CreditApplication, Refund
+from .credit_notes import CreditNote, CreditNoteLine
 
 __all__ = [
     "AllocationRelease",
     "CreditApplication",
+    "CreditNote",
+    "CreditNoteLine",
     "IdempotencyRecord",
     "Payment",
     "PaymentAllocation",

@@ -11,6 +11,7 @@ whatever the number of rows, so that a request costs a fixed number of queries; 
 """
 
 from .credit import CreditApplied, credit_apply, refund_issue
+from .credit_notes import CreditNoteLineInput, credit_note_issue
 from .paying import BillingItemsPaid, InvoicesPaid, billing_items_pay, invoices_pay
 from .reversals import payment_reverse
 from .rules import dry_run
@@ -20,10 +21,12 @@ __all__ = [
     "BillingItemsPaid",
     "BillingItemsWrittenDown",
     "CreditApplied",
+    "CreditNoteLineInput",
     "InvoicesPaid",
     "billing_items_pay",
     "billing_items_write_down",
     "credit_apply",
+    "credit_note_issue",
     "dry_run",
     "invoices_pay",
     "payment_reverse",
