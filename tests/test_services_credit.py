@@ -355,3 +355,53 @@ def test_legend_payments_put_nothing_into_credit(books):
     assert BillingItem.objects.get(pk=item.pk).balance == Decimal("0.00")
     assert credit_of(account) == Decimal("0.00")
     ledger_clean()
+
+
+def test_a_new_invoice_is_settled_from_credit_when_the_account_says_so(books):
+    from payments.services import invoice_issue_applying_credit
+
+    account, *_ = books
+    overpay(account, "25.00", invoice_ids=[])
+    invoice, applied = invoice_issue_applying_credit(
+        actor=SYSTEM,
+        account=account,
+        number="NEXT-1",
+        issue_date=days_ago(0),
+        due_date=days_ago(-30),
+        amount=Decimal("40.00"),
+    )
+    assert applied is None  # the setting is off
+    assert (invoice.balance, credit_of(account)) == (Decimal("40.00"), Decimal("25.00"))
+
+    Account.objects.filter(pk=account.pk).update(auto_apply_credit=True)
+    invoice, applied = invoice_issue_applying_credit(
+        actor=SYSTEM,
+        account=account,
+        number="NEXT-2",
+        issue_date=days_ago(0),
+        due_date=days_ago(-30),
+        amount=Decimal("10.00"),
+    )
+    assert applied.amount == Decimal("10.00")
+    assert (invoice.balance, invoice.status) == (Decimal("0.00"), InvoiceStatus.PAID)
+    invoice, applied = invoice_issue_applying_credit(
+        actor=SYSTEM,
+        account=account,
+        number="NEXT-3",
+        issue_date=days_ago(0),
+        due_date=days_ago(-30),
+        amount=Decimal("40.00"),
+    )
+    assert applied.amount == Decimal("15.00")  # what was left
+    assert invoice.balance == Decimal("25.00")
+    assert credit_of(account) == Decimal("0.00")
+    _, applied = invoice_issue_applying_credit(
+        actor=SYSTEM,
+        account=account,
+        number="NEXT-4",
+        issue_date=days_ago(0),
+        due_date=days_ago(-30),
+        amount=Decimal("5.00"),
+    )
+    assert applied is None  # no credit left: issued, nothing applied
+    ledger_clean()

@@ -10,7 +10,7 @@ whatever the number of rows, so that a request costs a fixed number of queries; 
 (the payment, its allocations, the balances) go in one statement (payments/writes.py).
 """
 
-from .credit import CreditApplied, credit_apply, refund_issue
+from .credit import CreditApplied, credit_apply, invoice_issue_applying_credit, refund_issue
 from .credit_notes import CreditNoteLineInput, credit_note_issue
 from .paying import BillingItemsPaid, InvoicesPaid, billing_items_pay, invoices_pay
 from .reversals import payment_reverse
@@ -28,6 +28,7 @@ __all__ = [
     "credit_apply",
     "credit_note_issue",
     "dry_run",
+    "invoice_issue_applying_credit",
     "invoices_pay",
     "payment_reverse",
     "refund_issue",

@@ -20,6 +20,7 @@ from contacts.locks import lock_account
 from contacts.models import Account
 from invoices.locks import lock_billing_items, lock_invoices
 from invoices.models import Invoice, InvoiceStatus
+from invoices.services import invoice_issue
 
 from ..actors import Actor
 from ..errors import (
@@ -240,3 +241,24 @@ def _released_by_allocation(allocations) -> dict[int, Decimal]:
     for allocation_id, amount in rows:
         released[allocation_id] += amount
     return released
+
+
+@money_transaction
+def invoice_issue_applying_credit(
+    *, actor: Actor, **invoice
+) -> tuple[Invoice, CreditApplied | None]:
+    """Issue an invoice (invoices.services.invoice_issue, same arguments) and, when its account
+    says so (`auto_apply_credit`) and holds credit, settle it from the credit at once, as much as
+    the credit allows. The application, if any, is returned with the invoice."""
+    issued = invoice_issue(**invoice)
+    account = lock_account(issued.account_id)
+    if not account.auto_apply_credit or account.credit_balance == 0:
+        return issued, None
+    applied = credit_apply(
+        account_id=account.pk,
+        actor=actor,
+        invoice_ids=[issued.pk],
+        notes="Applied when the invoice was issued (the account's setting).",
+    )
+    issued.refresh_from_db(fields=["balance", "status"])
+    return issued, applied
