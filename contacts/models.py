@@ -32,12 +32,14 @@ class Account(models.Model):
     credit_balance = MoneyField(
         "credit",
         default=ZERO,
+        db_default=ZERO,
         editable=False,
         help_text="Money received and not yet applied to an invoice or billing item.",
     )
     auto_apply_credit = models.BooleanField(
         "apply credit to new invoices",
         default=False,
+        db_default=False,
         help_text="When set, a new invoice is settled from the account's credit as it is issued.",
     )
     created_at = models.DateTimeField(auto_now_add=True)

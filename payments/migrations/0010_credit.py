@@ -16,7 +16,7 @@ from billing_site.account_keys import AddAccountForeignKey
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0006_remove_account_audit_insert_and_more"),
+        ("contacts", "0006_account_credit"),
         ("invoices", "0003_account_id"),
         ("payments", "0009_composite_keys_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -179,8 +179,6 @@ class Migration(migrations.Migration):
                 (
                     "refund",
                     models.ForeignKey(
-                        blank=True,
-                        null=True,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="releases",
                         to="payments.refund",

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0006_remove_account_audit_insert_and_more'),
+        ('contacts', '0006_account_credit'),
         ('payments', '0010_credit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='payment',
             name='credit_amount',
-            field=billing_site.money.MoneyField(decimal_places=2, default=0, editable=False, max_digits=19),
+            field=billing_site.money.MoneyField(db_default=0, decimal_places=2, default=0, editable=False, max_digits=19),
         ),
         migrations.AddConstraint(
             model_name='payment',

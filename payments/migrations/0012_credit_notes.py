@@ -16,7 +16,7 @@ from billing_site.account_keys import AddAccountForeignKey
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0006_remove_account_audit_insert_and_more"),
+        ("contacts", "0006_account_credit"),
         ("invoices", "0003_account_id"),
         ("payments", "0011_payment_credit_amount"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

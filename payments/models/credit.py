@@ -111,15 +111,14 @@ class Refund(Recorded):
 
 class AllocationRelease(Recorded):
     """Part of a payment's allocation taken back into the account's credit: its invoice or billing
-    item owes that much again. Made for a refund of the payment (`refund`)."""
+    item owes that much again. Made only for a refund of the payment (`refund`), which keeps the
+    payment from being reversed (payments.services.reversals)."""
 
     account = account_field("allocation_releases")
     allocation = models.ForeignKey(
         PaymentAllocation, on_delete=models.PROTECT, related_name="releases"
     )
-    refund = models.ForeignKey(
-        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="releases"
-    )
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="releases")
     amount = MoneyField()
     reason = models.TextField()
     released_at = models.DateTimeField(default=timezone.now)

@@ -16,7 +16,7 @@ from ..errors import (
     ReasonRequired,
 )
 from ..locks import lock_payment
-from ..models import AllocationRelease, Payment, PaymentAllocation, Refund, Reversal
+from ..models import Payment, PaymentAllocation, Refund, Reversal
 from ..request_transaction import money_transaction
 from .rules import write_billing_item_balances, write_credit_balance, write_invoice_balances
 
@@ -40,12 +40,8 @@ def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
             f"Payment {payment.number} was refunded in part: it cannot be reversed."
         )
 
-    # What each allocation still settles (less what was released into credit), back to its row.
-    released: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for allocation_id, amount in AllocationRelease.objects.filter(
-        allocation__in=allocations
-    ).values_list("allocation_id", "amount"):
-        released[allocation_id] += amount
+    # A payment's allocations are released into credit only for a refund of it (refund_issue),
+    # which the check above refuses: each still settles its whole amount.
     restored: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
     for allocation in allocations:
         target = (
@@ -53,8 +49,8 @@ def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
             if allocation.invoice_id
             else ("item", allocation.billing_item_id)
         )
-        restored[target] += allocation.amount - released[allocation.pk]
-    # And what it put into the account's credit (its excess, its releases) comes out again.
+        restored[target] += allocation.amount
+    # And what it put into the account's credit (its excess) comes out again.
     from_credit = payment.amount - sum(restored.values(), ZERO)
     if from_credit > account.credit_balance:
         raise CreditInsufficient(

@@ -29,12 +29,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='account',
             name='auto_apply_credit',
-            field=models.BooleanField(default=False, help_text="When set, a new invoice is settled from the account's credit as it is issued.", verbose_name='apply credit to new invoices'),
+            field=models.BooleanField(db_default=False, default=False, help_text="When set, a new invoice is settled from the account's credit as it is issued.", verbose_name='apply credit to new invoices'),
         ),
         migrations.AddField(
             model_name='account',
             name='credit_balance',
-            field=billing_site.money.MoneyField(decimal_places=2, default=Decimal('0.00'), editable=False, help_text='Money received and not yet applied to an invoice or billing item.', max_digits=19, verbose_name='credit'),
+            field=billing_site.money.MoneyField(db_default=Decimal('0.00'), decimal_places=2, default=Decimal('0.00'), editable=False, help_text='Money received and not yet applied to an invoice or billing item.', max_digits=19, verbose_name='credit'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='account',
