@@ -168,7 +168,8 @@ def test_changelist_queries_do_not_grow_with_rows(
     with_three = queries_per_changelist()
     for _ in range(27):
         make_one_of_each(admin_user)
-    assert (Invoice.objects.count(), Payment.objects.count()) == (90, 150)  # each: 3 invoices, 5 payments
+    # each set: 3 invoices and 5 payments
+    assert (Invoice.objects.count(), Payment.objects.count()) == (90, 150)
     assert Account.objects.count() >= 30
     assert queries_per_changelist() == with_three
 
