@@ -9,7 +9,7 @@ Inside the scope, nothing can reach the replica by accident:
 
 - writes (and `select_for_update()`, which Django routes as a write) always go to `default`;
 - a read made while a transaction is open on `default` (`transaction.atomic()`, so every money
-  path in payments/services.py) stays on `default`, inside that transaction, with its locks;
+  path in payments/services/) stays on `default`, inside that transaction, with its locks;
 - without a `replica` alias (no DATABASE_REPLICA_URL) the scope changes nothing.
 
 The scope is a context variable: it follows the request's thread (or task) and nothing else.

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from billing_site.money import currency_code_validator
+from billing_site.money import ZERO, MoneyField, currency_code_validator
 
 from .roles import Role
 
@@ -27,6 +27,21 @@ class Account(models.Model):
         default=False,
         help_text="When set, partners cannot post payments for this account over the APIs.",
     )
+    # Money received that no invoice or billing item holds yet (payments/models/credit.py), in
+    # the account's currency: changed only by the money service, under this row's lock.
+    credit_balance = MoneyField(
+        "credit",
+        default=ZERO,
+        db_default=ZERO,
+        editable=False,
+        help_text="Money received and not yet applied to an invoice or billing item.",
+    )
+    auto_apply_credit = models.BooleanField(
+        "apply credit to new invoices",
+        default=False,
+        db_default=False,
+        help_text="When set, a new invoice is settled from the account's credit as it is issued.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -34,6 +49,9 @@ class Account(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="account_currency_iso4217"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_balance__gte=0), name="account_credit_not_negative"
             ),
         ]
 

@@ -1,6 +1,6 @@
 """Invoices and billing items in the admin, and the invoice side of the account and contact pages.
 
-Balances change only in payments/services.py: here they are read-only, and a new invoice or billing
+Balances change only in payments/services/: here they are read-only, and a new invoice or billing
 item starts with everything owed. payments/admin.py adds the allocations and write-downs.
 """
 

@@ -1,4 +1,4 @@
-"""Creating invoices and billing items. Their balances then change only in payments/services.py."""
+"""Creating invoices and billing items. Their balances then change only in payments/services/."""
 
 import datetime
 from collections.abc import Sequence

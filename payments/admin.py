@@ -313,3 +313,6 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
         "response_body",
         "created_at",
     ]
+
+
+from . import admin_credit  # noqa: E402, F401 - registers the credit rows' pages

@@ -71,3 +71,29 @@ class ReasonRequired(PaymentError):
 
 class PaymentAlreadyReversed(PaymentError):
     code = "PAYMENT_ALREADY_REVERSED"
+
+
+class CreditInsufficient(PaymentError):
+    """More than the account's credit holds (an application, a refund, a reversal that would
+    take back credit already applied or refunded)."""
+
+    code = "CREDIT_INSUFFICIENT"
+
+
+class NothingToSettle(PaymentError):
+    """No open invoice or billing item with a balance among those chosen."""
+
+    code = "NOTHING_TO_SETTLE"
+
+
+class RefundNotAllowed(PaymentError):
+    """A refund of a reversed payment, or of more than the payment still holds."""
+
+    code = "REFUND_NOT_ALLOWED"
+
+
+class CreditNoteRefused(PaymentError):
+    """A credit note that cannot be issued: no lines, a number used already in the account, more
+    than the invoice owes without the excess going to credit, or an invoice that is void."""
+
+    code = "CREDIT_NOTE_REFUSED"

@@ -1,8 +1,16 @@
 """The ledger check: every stored balance recomputed from the money movements behind it.
 
-invoice balance      = amount - allocations of unreversed payments   (void invoices: the same)
-billing item balance = total  - allocations of unreversed payments - write-downs
-payment amount       = the sum of its allocations
+invoice balance      = amount - what allocations of unreversed payments still settle
+                                - credit applied to it - its credit notes' applied amounts
+                                                                       (void invoices: the same)
+billing item balance = total  - what allocations of unreversed payments still settle
+                              - credit applied to it - write-downs
+payment amount       = the sum of its allocations + the part it put into credit
+account credit       = what unreversed payments put into credit (their excess, and what was
+                       released of their allocations) + credit notes' excess - credit applied
+                       - refunds
+
+"What an allocation still settles" is its amount less what was released of it into credit.
 
 Sums are computed in the database, one query per kind of row (ledger_check: one more per kind
 that drifts).
@@ -15,9 +23,18 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_site.money import ZERO, MoneyField
+from contacts.models import Account
 from invoices.models import BillingItem, Invoice
 
-from .models import Payment, PaymentAllocation, WriteDown
+from .models import (
+    AllocationRelease,
+    CreditApplication,
+    CreditNote,
+    Payment,
+    PaymentAllocation,
+    Refund,
+    WriteDown,
+)
 
 
 @dataclass(frozen=True)
@@ -35,13 +52,13 @@ class Drift:
         )
 
 
-def amounts_of(queryset, outer_field: str) -> Coalesce:
-    """The summed `amount` of the rows of `queryset` whose `outer_field` is the outer row, or 0."""
+def amounts_of(queryset, outer_field: str, field: str = "amount") -> Coalesce:
+    """The summed `field` of the rows of `queryset` whose `outer_field` is the outer row, or 0."""
     summed = (
         queryset.filter(**{outer_field: OuterRef("pk")})
         .order_by()
         .values(outer_field)
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum(field))
         .values("total")
     )
     return Coalesce(
@@ -49,22 +66,51 @@ def amounts_of(queryset, outer_field: str) -> Coalesce:
     )
 
 
+def _live(target: str):
+    """What unreversed payments' allocations still settle on the outer row (`target`: "invoice"
+    or "billing_item"): their amounts less what was released of them."""
+    allocations = PaymentAllocation.objects.filter(payment__reversal__isnull=True)
+    releases = AllocationRelease.objects.filter(allocation__payment__reversal__isnull=True)
+    return amounts_of(allocations, target) - amounts_of(releases, f"allocation__{target}")
+
+
 def _invoices():
-    live = PaymentAllocation.objects.filter(payment__reversal__isnull=True)
-    return Invoice.objects.annotate(expected=F("amount") - amounts_of(live, "invoice"))
+    return Invoice.objects.annotate(
+        expected=F("amount")
+        - _live("invoice")
+        - amounts_of(CreditApplication.objects.all(), "invoice")
+        - amounts_of(CreditNote.objects.all(), "invoice", "applied_amount")
+    )
 
 
 def _billing_items():
-    live = PaymentAllocation.objects.filter(payment__reversal__isnull=True)
     return BillingItem.objects.annotate(
         expected=F("total_amount")
-        - amounts_of(live, "billing_item")
+        - _live("billing_item")
+        - amounts_of(CreditApplication.objects.all(), "billing_item")
         - amounts_of(WriteDown.objects.all(), "billing_item")
     )
 
 
 def _payments():
-    return Payment.objects.annotate(expected=amounts_of(PaymentAllocation.objects.all(), "payment"))
+    return Payment.objects.annotate(
+        expected=amounts_of(PaymentAllocation.objects.all(), "payment") + F("credit_amount")
+    )
+
+
+def _accounts():
+    return Account.objects.annotate(
+        expected=amounts_of(
+            Payment.objects.filter(reversal__isnull=True), "account", "credit_amount"
+        )
+        + amounts_of(
+            AllocationRelease.objects.filter(allocation__payment__reversal__isnull=True),
+            "account",
+        )
+        + amounts_of(CreditNote.objects.all(), "account", "credit_amount")
+        - amounts_of(CreditApplication.objects.all(), "account")
+        - amounts_of(Refund.objects.all(), "account")
+    )
 
 
 # Each kind of row: its name, its rows with the recomputed value (`expected`), the stored field
@@ -73,6 +119,7 @@ KINDS = (
     ("invoice", _invoices, "balance", "number"),
     ("billing item", _billing_items, "balance", "description"),
     ("payment", _payments, "amount", "number"),
+    ("account credit", _accounts, "credit_balance", "number"),
 )
 
 
@@ -103,6 +150,7 @@ class LedgerCheck:
     invoices: int
     billing_items: int
     payments: int
+    accounts: int
     drifts: list[Drift]
 
 

@@ -8,6 +8,9 @@ amount less the allocations of the payments not reversed, less write-downs: paym
               + allocations of payments dated after the day and not reversed (not made yet then)
               - allocations of payments dated up to the day and reversed after it (standing then)
               + write-downs dated after the day (billing items)
+              + credit applied after the day
+              + credit notes dated after the day (invoices: what they took off the balance)
+              - what was released of allocations into credit after the day (owed again since)
 
 A payment dated after the day and reversed counts neither then nor now. A row counts when it owed
 more than zero; the sum of max(owed then, 0) over the rows is, per account and bucket,
@@ -27,10 +30,21 @@ account owes something past due when its past-due buckets add up to more than ze
 from contacts.models import Account
 from invoices.models import BillingItem, Invoice
 
-from .models import Payment, PaymentAllocation, Reversal, WriteDown
+from .models import (
+    AllocationRelease,
+    CreditApplication,
+    CreditNote,
+    Payment,
+    PaymentAllocation,
+    Reversal,
+    WriteDown,
+)
 
 TABLES = {
     "allocation": PaymentAllocation._meta.db_table,
+    "application": CreditApplication._meta.db_table,
+    "release": AllocationRelease._meta.db_table,
+    "credit_note": CreditNote._meta.db_table,
     "payment": Payment._meta.db_table,
     "reversal": Reversal._meta.db_table,
     "write_down": WriteDown._meta.db_table,
@@ -57,6 +71,8 @@ LATER_SQL = """
     UNION ALL
     {reversed}
     {write_downs}
+    UNION ALL
+    {credit}
 """
 
 WRITE_DOWNS_SQL = """
@@ -65,6 +81,52 @@ WRITE_DOWNS_SQL = """
     FROM {write_down} write_down
     WHERE write_down.write_down_date >= %(end)s
 """
+
+# The credit's corrections of a kind of row: applications and releases after the day, and (invoices)
+# credit notes dated after it; `{only}` restricts them to some rows (`AND ... IN (...)`) or not.
+CREDIT_LATER_SQL = """
+    SELECT application.{target}, application.amount
+    FROM {application} application
+    WHERE application.applied_at >= %(end)s AND application.{target} IS NOT NULL
+      {only_application}
+    UNION ALL
+    SELECT allocation.{target}, -released.amount
+    FROM {release} released
+    JOIN {allocation} allocation ON allocation.id = released.allocation_id
+    WHERE released.released_at >= %(end)s AND allocation.{target} IS NOT NULL
+      {only_allocation}
+    {credit_notes}
+"""
+
+CREDIT_NOTES_LATER_SQL = """
+    UNION ALL
+    SELECT note.invoice_id, note.applied_amount
+    FROM {credit_note} note
+    WHERE note.issue_date >= CAST(%(end)s AS date) AND note.applied_amount > 0
+      {only_note}
+"""
+
+
+def credit_later_sql(target: str, only: str = "") -> str:
+    """CREDIT_LATER_SQL for `target` ("invoice_id" or "billing_item_id"); `only`, if given, a
+    subquery of the row ids to keep."""
+
+    def restricted(column: str) -> str:
+        return f"AND {column} IN ({only})" if only else ""
+
+    notes = (
+        CREDIT_NOTES_LATER_SQL.format(only_note=restricted("note.invoice_id"), **TABLES)
+        if target == "invoice_id"
+        else ""
+    )
+    return CREDIT_LATER_SQL.format(
+        target=target,
+        only_application=restricted(f"application.{target}"),
+        only_allocation=restricted(f"allocation.{target}"),
+        credit_notes=notes,
+        **TABLES,
+    )
+
 
 # The corrections of the rows a reversal after the day touched, all of them (index lookups by row).
 # What one allocation (joined to its payment and, if any, its reversal) adds to its row's stored
@@ -83,6 +145,8 @@ TOUCHED_SQL = """
     LEFT JOIN {reversal} reversal ON reversal.payment_id = payment.id
     WHERE allocation.{target} IN (SELECT reversed.target_id FROM ({reversed}) reversed)
     {write_downs}
+    UNION ALL
+    {credit}
 """
 
 TOUCHED_WRITE_DOWNS_SQL = """
@@ -155,6 +219,7 @@ def _later_sql(target: str, write_downs: bool) -> str:
         target=target,
         reversed=REVERSED_SQL.format(target=target, **TABLES),
         write_downs=WRITE_DOWNS_SQL.format(**TABLES) if write_downs else "",
+        credit=credit_later_sql(target),
         **TABLES,
     )
 
@@ -192,6 +257,7 @@ def corrections_sql(kind: str) -> list[str]:
     sums = [PAID_LATER_SQL.format(target=target, correction=CORRECTION, **TABLES)]
     if write_downs:
         sums.append(WRITTEN_DOWN_LATER_SQL.format(**TABLES))
+    sums.append(CREDITED_LATER_SQL.format(credit=credit_later_sql(target)))
     return sums
 
 
@@ -222,6 +288,10 @@ def receivables_sql(bucket_conditions: list[str]) -> str:
                 write_downs=TOUCHED_WRITE_DOWNS_SQL.format(reversed=reversed_, **TABLES)
                 if write_downs
                 else "",
+                credit=credit_later_sql(
+                    target,
+                    f"SELECT reversed.target_id FROM ({reversed_}) reversed",  # noqa: S608 - ours
+                ),
                 **TABLES,
             ),
             balance_sums=sums("balance"),
@@ -240,3 +310,12 @@ def receivables_sql(bucket_conditions: list[str]) -> str:
         owed=" + ".join(f"owed_{index}" for index in indexes),
         **TABLES,
     )
+
+
+# The credit's corrections of each row, summed (the past-due list): applications and releases
+# after the day, and (invoices) credit notes dated after it.
+CREDITED_LATER_SQL = """
+    SELECT credited.target_id, SUM(credited.amount) AS total
+    FROM ({credit}) credited (target_id, amount)
+    GROUP BY credited.target_id
+"""

@@ -1,6 +1,6 @@
 """A payment's rows written in one statement: the payment, its allocations and the balances.
 
-Every payment the money service records (payments/services.py) writes three things: the payment,
+Every payment the money service records (payments/services/) writes three things: the payment,
 one allocation per invoice or billing item it settles, and those rows' new balances (computed in
 Python under their row locks). They go to PostgreSQL as one statement with data-modifying CTEs
 (`WITH payment AS (INSERT ...), allocations AS (INSERT ... SELECT ... FROM unnest(...)), balances

@@ -68,6 +68,41 @@ def pay_in_full(invoice):
     ).payment
 
 
+def make_credit_rows(account):
+    """A credit application, a refund of a payment (with its release) and a credit note."""
+    from payments.actors import SYSTEM
+    from payments.services import (
+        CreditNoteLineInput,
+        credit_apply,
+        credit_note_issue,
+        invoices_pay,
+        refund_issue,
+    )
+
+    owed = InvoiceFactory(account=account, amount=Decimal("40.00"))
+    paid = invoices_pay(
+        account_id=account.pk,
+        amount="30.00",
+        actor=SYSTEM,
+        invoice_ids=[owed.pk],
+        past_due_only=False,
+        excess_to_credit=True,
+    ).payment
+    refund_issue(account_id=account.pk, amount="5.00", actor=SYSTEM, payment_id=paid.pk, reason="x")
+    invoices_pay(
+        account_id=account.pk, amount="3.00", actor=SYSTEM, invoice_ids=[], excess_to_credit=True
+    )
+    credit_apply(account_id=account.pk, actor=SYSTEM, invoice_ids=[owed.pk], amount="2.00")
+    credit_note_issue(
+        invoice_id=owed.pk,
+        number="CN-1",
+        issue_date=owed.issue_date,
+        reason="Discount",
+        lines=[CreditNoteLineInput("Discount", "1.00")],
+        actor=SYSTEM,
+    )
+
+
 def make_one_of_each(staff):
     """At least a row of every model, with every relation their list pages show."""
     invoice = InvoiceItemFactory().invoice
@@ -83,6 +118,7 @@ def make_one_of_each(staff):
     AccountRoleFactory(account=invoice.account, user=staff, credential=None)
     item = PaymentAllocationFactory(invoice=None, billing_item=BillingItemFactory()).billing_item
     WriteDownFactory(billing_item=item, channel=Channel.STAFF, recorded_by_user=staff)
+    make_credit_rows(invoice.account)
     IdempotencyRecord.objects.create(
         key=f"key-{item.pk}",
         credential=ApiCredentialFactory(),
@@ -132,7 +168,8 @@ def test_changelist_queries_do_not_grow_with_rows(
     with_three = queries_per_changelist()
     for _ in range(27):
         make_one_of_each(admin_user)
-    assert (Invoice.objects.count(), Payment.objects.count()) == (60, 90)
+    # each set: 3 invoices and 5 payments
+    assert (Invoice.objects.count(), Payment.objects.count()) == (90, 150)
     assert Account.objects.count() >= 30
     assert queries_per_changelist() == with_three
 

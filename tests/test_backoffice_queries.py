@@ -52,7 +52,8 @@ BUDGETS = {
     "contact-pay-preview": 16,
     "contact-pay-confirm": 19,
     "payment-reverse": 6,
-    "payment-reverse-confirm": 16,
+    # with whether the payment was refunded (a refunded payment is not reversed)
+    "payment-reverse-confirm": 17,
 }
 
 

@@ -168,7 +168,8 @@ def test_seed_demo_history_goes_through_the_money_service(db):
     assert Reversal.objects.count() == 1
     checked = (
         f"Checked {Invoice.objects.count()} invoices, {BillingItem.objects.count()} billing items, "
-        f"{Payment.objects.count()} payments in "
+        f"{Payment.objects.count()} payments and the credit of {Account.objects.count()} "
+        "accounts in "
     )
     assert re.fullmatch(re.escape(checked) + r"\d+\.\d\d s: no drift\.\n", run("verify_ledger"))
 

@@ -4,12 +4,10 @@ Every test asserts how many calls succeeded and how the others failed, so that a
 threads never overlapped or never ran cannot pass by accident.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -25,6 +23,7 @@ from payments.services import (
     invoices_pay,
     payment_reverse,
 )
+from tests.concurrent_calls import run_together
 from tests.factories import (
     AccountFactory,
     BillingItemFactory,
@@ -36,34 +35,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 10
-
-
-def run_together(calls):
-    """Run each call in its own thread, all released at once by a barrier.
-
-    Returns (result, exception) per call, in the order of `calls`.
-    """
-    barrier = threading.Barrier(len(calls))
-    outcomes = []
-
-    def run(index, call):
-        try:
-            connection.ensure_connection()  # connect first, so the calls themselves overlap
-            barrier.wait(timeout=10)
-            outcomes.append((index, call(), None))
-        except Exception as error:  # handed to the main thread, asserted there
-            outcomes.append((index, None, error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    assert len(outcomes) == len(calls)
-    return [(result, error) for _index, result, error in sorted(outcomes, key=lambda o: o[0])]
 
 
 def assert_ledger_clean():

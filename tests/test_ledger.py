@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from contacts.models import Account
 from invoices.models import BillingItem, Invoice, InvoiceStatus
 from payments.actors import SYSTEM
 from payments.ledger import LedgerCheck, ledger_check, ledger_drift
@@ -78,7 +79,9 @@ def clock(monkeypatch):
     monkeypatch.setattr(verify_ledger_command, "perf_counter", iter([100.0, 100.25]).__next__)
 
 
-BOOKS_CHECKED = "Checked 3 invoices, 2 billing items, 3 payments in 0.25 s"
+BOOKS_CHECKED = (
+    "Checked 3 invoices, 2 billing items, 3 payments and the credit of 1 account in 0.25 s"
+)
 
 
 def verify_ledger():
@@ -156,12 +159,18 @@ def test_ledger_drift_costs_a_fixed_number_of_queries(django_assert_max_num_quer
         PaymentAllocationFactory()  # its invoice still owes everything: drift
         WriteDownFactory(billing_item=BillingItemFactory())  # the item never went down: drift
         PaymentFactory()  # a payment without allocations: drift
+        AccountFactory(credit_balance=Decimal("1.00"))  # credit from nowhere: drift
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         drifts = ledger_drift()
 
-    assert len(drifts) == 3 * rows
-    assert {drift.kind for drift in drifts} == {"invoice", "billing item", "payment"}
+    assert len(drifts) == 4 * rows
+    assert {drift.kind for drift in drifts} == {
+        "invoice",
+        "billing item",
+        "payment",
+        "account credit",
+    }
 
 
 @pytest.mark.parametrize("rows", [1, 50])
@@ -169,15 +178,18 @@ def test_ledger_check_counts_every_row_in_a_fixed_number_of_queries(
     django_assert_max_num_queries, rows
 ):
     InvoiceFactory.create_batch(rows)  # nothing paid: each owes its amount, no drift
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         clean = ledger_check()
-    assert clean == LedgerCheck(invoices=rows, billing_items=0, payments=0, drifts=[])
+    accounts = Account.objects.count()
+    assert clean == LedgerCheck(
+        invoices=rows, billing_items=0, payments=0, accounts=accounts, drifts=[]
+    )
 
     for _ in range(rows):
         PaymentAllocationFactory()  # its invoice still owes everything: drift
         WriteDownFactory(billing_item=BillingItemFactory())  # the item never went down: drift
         PaymentFactory()  # a payment without allocations: drift
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         drifting = ledger_check()
 
     assert drifting.drifts == ledger_drift()
@@ -188,14 +200,16 @@ def test_ledger_check_counts_every_row_in_a_fixed_number_of_queries(
 
 def test_an_empty_ledger_says_it_checked_nothing(db):
     assert (
-        verify_ledger() == "Checked 0 invoices, 0 billing items, 0 payments in 0.25 s: no drift.\n"
+        verify_ledger()
+        == "Checked 0 invoices, 0 billing items, 0 payments and the credit of 0 accounts "
+        "in 0.25 s: no drift.\n"
     )
 
 
 def test_one_row_of_a_kind_is_singular_and_thousands_are_grouped():
-    check = LedgerCheck(invoices=1, billing_items=1234, payments=1, drifts=[])
+    check = LedgerCheck(invoices=1, billing_items=1234, payments=1, accounts=1, drifts=[])
     assert verify_ledger_command.summary(check, 83.456) == (
-        "Checked 1 invoice, 1,234 billing items, 1 payment in 83.46 s"
+        "Checked 1 invoice, 1,234 billing items, 1 payment and the credit of 1 account in 83.46 s"
     )
 
 

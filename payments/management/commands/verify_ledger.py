@@ -12,18 +12,21 @@ def counted(number: int, singular: str, plural: str) -> str:
 
 
 def summary(check: LedgerCheck, seconds: float) -> str:
-    """e.g. 'Checked 1,234 invoices, 56 billing items, 789 payments in 0.12 s'."""
+    """e.g. 'Checked 1,234 invoices, 56 billing items, 789 payments and the credit of 12
+    accounts in 0.12 s'."""
     return (
         f"Checked {counted(check.invoices, 'invoice', 'invoices')}, "
         f"{counted(check.billing_items, 'billing item', 'billing items')}, "
-        f"{counted(check.payments, 'payment', 'payments')} in {seconds:.2f} s"
+        f"{counted(check.payments, 'payment', 'payments')} and the credit of "
+        f"{counted(check.accounts, 'account', 'accounts')} in {seconds:.2f} s"
     )
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute every invoice and billing-item balance and every payment amount from the "
-        "allocations, write-downs and reversals; print any drift and exit non-zero if there is "
+        "Recompute every invoice and billing-item balance, every payment amount and every "
+        "account's credit from the allocations, credit applications, releases, refunds, "
+        "write-downs and reversals; print any drift and exit non-zero if there is "
         "one. The last line says how many rows of each kind were checked and how long it took."
     )
 

@@ -1,14 +1,14 @@
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from billing_site.money import MoneyField
 from contacts.models import Account, ApiCredential, Contact
 from invoices.models import BillingItem, Invoice
 
-from .actors import Channel
+from ..actors import Channel
 
 
 def immutable() -> pgtrigger.Protect:
@@ -109,6 +109,9 @@ class Payment(Recorded):
         db_constraint=False,
     )
     amount = MoneyField()
+    # The part of `amount` that no invoice took, put into the account's credit when the payment
+    # was recorded (payments/models/credit.py): amount = its allocations + credit_amount.
+    credit_amount = MoneyField(default=0, db_default=0, editable=False)
     currency = models.CharField(max_length=3)
     payment_date = models.DateTimeField(help_text="When the money was collected.")
     processed_at = models.DateTimeField(default=timezone.now, help_text="When it was recorded.")
@@ -128,6 +131,10 @@ class Payment(Recorded):
         constraints = [
             *Recorded.Meta.constraints,
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(credit_amount__gte=0, credit_amount__lte=F("amount")),
+                name="payment_credit_within_amount",
+            ),
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payment_currency_iso4217"
             ),
