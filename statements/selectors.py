@@ -111,6 +111,11 @@ class Statement:
         return self.account.currency
 
     @property
+    def invoices_or_items(self) -> str:
+        """What the ageing counts."""
+        return "Billing items owed" if self.contact else "Invoices owed"
+
+    @property
     def owed(self) -> Decimal:
         """What the invoices (or billing items) owed on `end`: the ageing's total."""
         return sum(self.ageing.values(), ZERO)
