@@ -11,7 +11,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from billing_site.money import display_amount
 from payments.receivables import AGEING_BUCKETS
@@ -107,12 +114,18 @@ def statement_pdf(statement: Statement) -> bytes:
             Spacer(1, 6 * mm),
             movements,
             Spacer(1, 6 * mm),
-            Paragraph(
-                escape(f"{owed} on {statement.end.isoformat()}, by lateness"), styles["Heading3"]
+            # The ageing and the closing figures on one page, after the movements.
+            KeepTogether(
+                [
+                    Paragraph(
+                        escape(f"{owed} on {statement.end.isoformat()}, by lateness"),
+                        styles["Heading3"],
+                    ),
+                    ageing_table,
+                    Spacer(1, 6 * mm),
+                    summary,
+                ]
             ),
-            ageing_table,
-            Spacer(1, 6 * mm),
-            summary,
         ]
     )
     return buffer.getvalue()
