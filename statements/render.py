@@ -7,6 +7,7 @@ are ISO. The PDF is statements/pdf.py, the page templates/backoffice/statement.h
 import csv
 import io
 
+from backoffice.exports import inert
 from billing_site.money import format_amount
 
 from .selectors import Statement
@@ -43,7 +44,9 @@ def statement_data(statement: Statement) -> dict:
 
 
 def statement_csv(statement: Statement) -> str:
-    """One row per movement, under a header."""
+    """One row per movement, under a header. A reference typed by someone (an invoice or credit
+    note number) that a spreadsheet would run as a formula is quoted, as the past-due export
+    does; amounts are left as they are ("-150.00")."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
@@ -52,7 +55,7 @@ def statement_csv(statement: Statement) -> str:
             (
                 movement.date.isoformat(),
                 movement.kind,
-                movement.reference,
+                inert(movement.reference),
                 format_amount(movement.amount),
                 format_amount(movement.balance),
             )

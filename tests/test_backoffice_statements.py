@@ -158,3 +158,19 @@ def test_pdf_of_a_contact(staff, books):
     assert f"Statement of {books.contact}, contact of account 800001" in text
     assert "Closing balance 35.00 EUR" in text
     assert "Less credit" not in text
+
+
+def test_csv_references_are_not_formulas(staff, books):
+    from decimal import Decimal
+
+    from invoices.services import invoice_issue
+
+    invoice_issue(
+        account=books.account,
+        number="=HYPERLINK(1)",
+        issue_date=datetime.date(2025, 2, 20),
+        due_date=datetime.date(2025, 3, 20),
+        amount=Decimal("1.00"),
+    )
+    lines = staff.get(url(books, ".csv"), PERIOD).content.decode().splitlines()
+    assert "2025-02-20,invoice,'=HYPERLINK(1),1.00,146.00" in lines
