@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from statements.views import StatementFileView, StatementPageView
+
 from . import contact_list, detail_views, exports, payment_views, search_views, views
 
 urlpatterns = [
@@ -14,7 +16,37 @@ urlpatterns = [
     path("search/", search_views.SearchView.as_view(), name="search"),
     path("accounts/<int:pk>/", views.AccountView.as_view(), name="account"),
     path("accounts/<int:pk>/pay/", payment_views.AccountPayView.as_view(), name="account-pay"),
+    path(
+        "accounts/<int:pk>/statement/",
+        StatementPageView.as_view(kind="account"),
+        name="account-statement",
+    ),
+    path(
+        "accounts/<int:pk>/statement.pdf",
+        StatementFileView.as_view(kind="account", extension="pdf"),
+        name="account-statement-pdf",
+    ),
+    path(
+        "accounts/<int:pk>/statement.csv",
+        StatementFileView.as_view(kind="account", extension="csv"),
+        name="account-statement-csv",
+    ),
     path("contacts/<int:pk>/", views.ContactView.as_view(), name="contact"),
+    path(
+        "contacts/<int:pk>/statement/",
+        StatementPageView.as_view(kind="contact"),
+        name="contact-statement",
+    ),
+    path(
+        "contacts/<int:pk>/statement.pdf",
+        StatementFileView.as_view(kind="contact", extension="pdf"),
+        name="contact-statement-pdf",
+    ),
+    path(
+        "contacts/<int:pk>/statement.csv",
+        StatementFileView.as_view(kind="contact", extension="csv"),
+        name="contact-statement-csv",
+    ),
     path("contacts/<int:pk>/pay/", payment_views.ContactPayView.as_view(), name="contact-pay"),
     path("invoices/<int:pk>/", detail_views.InvoiceView.as_view(), name="invoice"),
     path("invoices/<int:pk>/pdf", detail_views.InvoicePdfView.as_view(), name="invoice-pdf"),

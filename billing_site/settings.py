@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "invoices",
     "payments",
     "backoffice",
+    "statements",
     "audit",
     "oauth",
 ]

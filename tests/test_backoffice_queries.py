@@ -54,6 +54,14 @@ BUDGETS = {
     "payment-reverse": 6,
     # with whether the payment was refunded (a refunded payment is not reversed)
     "payment-reverse-confirm": 17,
+    # The account (1), the opening balance (1, a subquery per kind), the movements (one query per
+    # kind: 7 for an account, 6 for a contact), the ageing (1) and (account) the credit then (1).
+    "account-statement": 15,
+    "account-statement-pdf": 15,
+    "account-statement-csv": 15,
+    "contact-statement": 13,
+    "contact-statement-pdf": 13,
+    "contact-statement-csv": 13,
 }
 
 
@@ -136,6 +144,15 @@ def requests(rows) -> dict:
             f"/backoffice/contacts/{contact}/pay/",
             {"tender_type": 1, "payment_date": "2026-02-01", "action": "confirm", **amounts},
         ),
+        **{
+            f"{kind}-statement{suffix.replace('.', '-')}": (
+                "get",
+                f"/backoffice/{kind}s/{pk}/statement{suffix or '/'}",
+                {"from": days_ago(400).isoformat(), "to": days_ago(0).isoformat()},
+            )
+            for kind, pk in (("account", account), ("contact", contact))
+            for suffix in ("", ".pdf", ".csv")
+        },
         "payment-reverse-confirm": (
             "post",
             f"/backoffice/payments/{rows['payment'].pk}/reverse/",
