@@ -1,8 +1,8 @@
 """Issue 13's "Done when", in a real headless Chromium (all but the statement, built elsewhere):
 a clerk receives an overpayment and holds the rest as credit, applies it to next month's invoice,
-refunds what is left, issues a credit note; every step from the back office, checked on the page
-and in the database to the cent, and the ledger verifies clean at the end. A screenshot of each
-new page (1366 wide)."""
+refunds what is left, issues a credit note, refunds part of the payment itself; every step from
+the back office, checked on the page and in the database to the cent, and the ledger verifies
+clean at the end. A screenshot of each new page (1366 wide)."""
 
 import datetime
 import re
@@ -145,6 +145,20 @@ def test_overpayment_to_credit_applied_refunded_and_a_credit_note(page, books, s
     out = sum(money(t) for t in page.locator("#credit-movements td.out").all_text_contents() if t)
     assert (into, out) == (Decimal("95.00"), Decimal("80.00"))
     shot("account")()
+
+    # 5. And a refund of the payment itself: 20.00 of what it paid on March's invoice goes back,
+    # which that invoice owes again; the credit is untouched.
+    payment = Payment.objects.get()
+    page.goto(f"/backoffice/payments/{payment.pk}/")
+    page.click("a#refund-payment")
+    page.fill("input[name=amount]", "20.00")
+    page.select_option("select[name=tender_type]", "3")
+    page.fill("textarea[name=reason]", "Two copies never shipped")
+    preview_and_confirm(page, "#refund-form", shot("payment-refund-preview"))
+    expect(page.locator("#refund-releases td.num")).to_have_text("20.00 USD")
+    assert Invoice.objects.get(pk=books.march.pk).balance == Decimal("20.00")
+    assert Account.objects.get(pk=account.pk).credit_balance == Decimal("15.00")
+
     page.goto("/backoffice/")
     expect(page.locator("#customer-credit li[data-currency=USD] .num")).to_have_text("15.00")
     shot("dashboard")()
