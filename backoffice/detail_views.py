@@ -10,6 +10,7 @@ from invoices.models import Invoice
 from invoices.pdf import pdf_response
 
 from .access import StaffPageMixin
+from .credit_selectors import invoice_credit, payment_refunds
 from .errors import get_or_404
 from .selectors import invoice_overview, payment_overview
 
@@ -19,7 +20,13 @@ class InvoiceView(StaffPageMixin, View):
 
     def get(self, request, pk: int):
         invoice = get_or_404(Invoice.objects.select_related("account"), pk, "invoice")
-        return self.render("backoffice/invoice.html", overview=invoice_overview(invoice))
+        applications, credit_notes = invoice_credit(invoice)
+        return self.render(
+            "backoffice/invoice.html",
+            overview=invoice_overview(invoice),
+            credit_applications=applications,
+            credit_notes=credit_notes,
+        )
 
 
 class InvoicePdfView(StaffPageMixin, View):
@@ -35,4 +42,6 @@ class PaymentView(StaffPageMixin, View):
         payment = payment_overview(pk)
         if payment is None:
             raise Http404(f"No payment {pk}")
-        return self.render("backoffice/payment.html", payment=payment)
+        return self.render(
+            "backoffice/payment.html", payment=payment, refunds=payment_refunds(payment)
+        )

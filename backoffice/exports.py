@@ -28,6 +28,9 @@ from invoices.due import days_late
 from .access import StaffPageMixin
 from .filters import past_due_listing
 
+# The account's credit today (held for the customer, never netted against what it owes), beside
+# every row of the account, whatever the day of the list.
+ACCOUNT_CREDIT = ("Account credit", lambda row: row.account.credit_balance, "amount")
 # Each kind's columns: (heading, the row's value, its type: "text", "date", "amount" or "number").
 COLUMNS = {
     "invoices": (
@@ -39,6 +42,7 @@ COLUMNS = {
         ("Amount", lambda row: row.amount, "amount"),
         ("Balance", lambda row: row.owed, "amount"),
         ("Currency", lambda row: row.account.currency, "text"),
+        ACCOUNT_CREDIT,
     ),
     "items": (
         ("Account number", lambda row: row.account.number, "number"),
@@ -51,6 +55,7 @@ COLUMNS = {
         ("Amount", lambda row: row.total_amount, "amount"),
         ("Balance", lambda row: row.owed, "amount"),
         ("Currency", lambda row: row.account.currency, "text"),
+        ACCOUNT_CREDIT,
     ),
 }
 CHUNK = 2000

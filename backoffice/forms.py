@@ -140,16 +140,25 @@ class PaymentDetailsForm(forms.Form):
 class AccountPayForm(PaymentDetailsForm):
     """A payment against some of the account's past-due invoices (`invoices`, oldest first)."""
 
-    field_order = ["invoices", "amount", "tender_type", "payment_date", "reference", "notes"]
+    field_order = [
+        "invoices",
+        "amount",
+        "to_credit",
+        "tender_type",
+        "payment_date",
+        "reference",
+        "notes",
+    ]
 
     invoices = forms.TypedMultipleChoiceField(
-        coerce=int,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one invoice to pay."},
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
     amount = AmountField(
         required=False, help_text="Leave blank to pay the chosen invoices in full."
     )
+    # Staff recording money received: what the chosen invoices do not take (all of it, if none
+    # is chosen) goes to the account's credit. Without it, more than they owe is refused.
+    to_credit = forms.BooleanField(required=False, label="Put what is left on the account's credit")
 
     def __init__(self, *args, invoices: list[Invoice], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -160,6 +169,12 @@ class AccountPayForm(PaymentDetailsForm):
     def clean(self):
         cleaned = super().clean()
         chosen = cleaned.get("invoices")
+        if "invoices" in self.errors:
+            pass  # an invalid choice says so already
+        elif not chosen and not cleaned.get("to_credit"):
+            self.add_error("invoices", "Choose at least one invoice to pay.")
+        elif not chosen and "amount" in cleaned and cleaned["amount"] is None:
+            self.add_error("amount", "Enter the amount received.")
         if chosen and "amount" in cleaned and cleaned["amount"] is None:
             cleaned["amount"] = sum((self.payable[pk].balance for pk in chosen), ZERO)
         return cleaned

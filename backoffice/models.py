@@ -24,6 +24,10 @@ class ConfirmedPreview(models.Model):
         Payment, on_delete=models.CASCADE, null=True, related_name="+", editable=False
     )
     confirmed_at = models.DateTimeField(default=timezone.now)
+    # What a confirm that records no payment (applied credit, a refund, a credit note) recorded:
+    # said again to a second confirm of the same token, which is sent to `outcome_url`.
+    outcome = models.CharField(max_length=300, blank=True, default="", db_default="")
+    outcome_url = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-confirmed_at", "-pk"]

@@ -95,6 +95,7 @@ class AccountPayView(PayView):
                 "amount": form.cleaned_data["amount"],
                 "invoice_ids": form.cleaned_data["invoices"],
                 "past_due_only": True,
+                "excess_to_credit": form.cleaned_data["to_credit"],
                 **form.details(),
                 "actor": self.actor(),
             }

@@ -120,14 +120,18 @@ def _details(cleaned: dict) -> dict:
 
 
 def account_payment(account, cleaned: dict, user) -> dict:
-    """What an account payment's preview shows; JSON types, so that a signed copy compares equal."""
-    return {
+    """What an account payment's preview shows; JSON types, so that a signed copy compares equal.
+    `to_credit` only when asked (a preview without it signs what it always signed)."""
+    content = {
         "user": user.pk,
         "account": account.pk,
         "amount": format_amount(cleaned["amount"]),
         "invoices": sorted(cleaned["invoices"]),
         **_details(cleaned),
     }
+    if cleaned.get("to_credit"):
+        content["to_credit"] = True
+    return content
 
 
 def contact_payment(contact, cleaned: dict, user) -> dict:

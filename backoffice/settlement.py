@@ -32,6 +32,7 @@ class InvoicesSettlement:
     amount: Decimal
     currency: str
     lines: list[InvoiceLine]  # oldest due first, as the service pays them
+    to_credit: Decimal = Decimal(0)  # what goes to the account's credit
 
 
 def invoices_settlement(paid: InvoicesPaid) -> InvoicesSettlement:
@@ -42,6 +43,7 @@ def invoices_settlement(paid: InvoicesPaid) -> InvoicesSettlement:
             InvoiceLine(allocation.invoice, allocation.invoice.balance, allocation.amount)
             for allocation in paid.allocations
         ],
+        to_credit=paid.to_credit,
     )
 
 

@@ -4,7 +4,16 @@ from django.urls import path
 
 from statements.views import StatementFileView, StatementPageView
 
-from . import contact_list, detail_views, exports, payment_views, search_views, views
+from . import (
+    contact_list,
+    credit_views,
+    detail_views,
+    exports,
+    payment_views,
+    refund_views,
+    search_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -55,5 +64,28 @@ urlpatterns = [
         "payments/<int:pk>/reverse/",
         payment_views.PaymentReverseView.as_view(),
         name="payment-reverse",
+    ),
+    path(
+        "accounts/<int:pk>/apply-credit/",
+        credit_views.ApplyCreditView.as_view(),
+        name="account-apply-credit",
+    ),
+    path("accounts/<int:pk>/refund/", refund_views.RefundView.as_view(), name="account-refund"),
+    path(
+        "payments/<int:pk>/refund/",
+        refund_views.PaymentRefundView.as_view(),
+        name="payment-refund",
+    ),
+    path("refunds/<int:pk>/", refund_views.RefundPageView.as_view(), name="refund"),
+    path(
+        "invoices/<int:pk>/credit-note/",
+        credit_views.CreditNoteIssueView.as_view(),
+        name="invoice-credit-note",
+    ),
+    path("credit-notes/<int:pk>/", credit_views.CreditNoteView.as_view(), name="credit-note"),
+    path(
+        "credit-notes/<int:pk>/pdf",
+        credit_views.CreditNotePdfView.as_view(),
+        name="credit-note-pdf",
     ),
 ]

@@ -20,6 +20,7 @@ from payments.receivables import receivables_on
 
 from .access import StaffPageMixin
 from .charts import BUCKET_LABELS, ageing_chart
+from .credit_selectors import contact_credit_applications, credit_movements, credit_per_currency
 from .errors import get_or_404
 from .filters import past_due_listing
 from .forms import AsOfForm
@@ -44,6 +45,7 @@ class DashboardView(StaffPageMixin, View):
             showing_today=as_of == today(),  # the accounts list's balances are today's
             bucket_labels=BUCKET_LABELS,
             chart=ageing_chart(receivables),
+            credit=credit_per_currency(),
         )
 
 
@@ -78,10 +80,19 @@ class PastDueView(StaffPageMixin, View):
 class AccountView(StaffPageMixin, View):
     def get(self, request, pk: int):
         account = get_or_404(Account.objects, pk, "account")
-        return self.render("backoffice/account.html", overview=account_overview(account))
+        overview = account_overview(account)
+        return self.render(
+            "backoffice/account.html",
+            overview=overview,
+            credit_movements=credit_movements(account, overview.payments),
+        )
 
 
 class ContactView(StaffPageMixin, View):
     def get(self, request, pk: int):
         contact = get_or_404(Contact.objects.select_related("account"), pk, "contact")
-        return self.render("backoffice/contact.html", overview=contact_overview(contact))
+        return self.render(
+            "backoffice/contact.html",
+            overview=contact_overview(contact),
+            credit_applications=contact_credit_applications(contact),
+        )

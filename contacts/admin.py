@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from billing_site.admin_helpers import ReadOnlyInline, YesNoFilter, adopt
+from billing_site.admin_helpers import ChangedFieldsOnlyMixin, ReadOnlyInline, YesNoFilter, adopt
 from billing_site.lockout import LockoutAttemptAdmin
 
 from .models import Account, AccountRole, ApiCredential, Contact
@@ -66,16 +66,30 @@ class ContactInline(ReadOnlyInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
+    """An edit writes only the fields it changed: never `credit_balance` as this page read it,
+    which the money service may have moved meanwhile."""
+
     list_display = ["number", "name", "currency", "api_payments_blocked"]
     list_filter = ["currency", "api_payments_blocked"]
     search_fields = ["number", "name", "guid"]
-    fields = ["number", "name", "currency", "api_payments_blocked", "guid", "created_at"]
+    fields = [
+        "number",
+        "name",
+        "currency",
+        "api_payments_blocked",
+        "credit_balance",
+        "auto_apply_credit",
+        "guid",
+        "created_at",
+    ]
     inlines = [ContactInline, AccountRoleInline]
 
     def get_readonly_fields(self, request, obj=None):
         # Every amount of the account is in its currency, so the currency is fixed once it exists.
-        return ["guid", "created_at", "currency"] if obj else ["guid", "created_at"]
+        # The credit moves only by the money service (payments.services), never by this form.
+        fixed = ["guid", "created_at", "credit_balance"]
+        return [*fixed, "currency"] if obj else fixed
 
 
 @admin.register(Contact)

@@ -21,7 +21,9 @@ from billing_site.admin_helpers import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     YesNoFilter,
+    adopt,
 )
+from billing_site.money import format_amount
 from invoices import admin as invoices_admin
 from invoices.models import BillingItem, Invoice
 
@@ -35,7 +37,7 @@ from .models import (
     TenderType,
     WriteDown,
 )
-from .services import payment_reverse
+from .services import invoice_issue_applying_credit, payment_reverse
 
 PAYMENT_NUMBER = re.compile(r"P?(\d{1,18})", re.IGNORECASE)
 RECORDERS = ["recorded_by_user", "recorded_by_credential"]
@@ -95,6 +97,33 @@ admin.site.unregister(Invoice)
 @admin.register(Invoice)
 class InvoiceAdmin(invoices_admin.InvoiceAdmin):
     inlines = [*invoices_admin.InvoiceAdmin.inlines, InvoiceAllocationInline]
+
+    def save_model(self, request, obj, form, change):
+        """A new invoice is issued through the money service, which settles it from the account's
+        credit when the account says so (`auto_apply_credit`); the page says how much."""
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        invoice, applied = invoice_issue_applying_credit(
+            actor=Actor(channel=Channel.STAFF, user=request.user),
+            account=obj.account,
+            number=obj.number,
+            issue_date=obj.issue_date,
+            due_date=obj.due_date,
+            amount=obj.amount,
+        )
+        adopt(obj, invoice)
+        if applied is not None:
+            currency = invoice.account.currency
+            self.message_user(
+                request,
+                f"{format_amount(applied.amount)} {currency} of the account's credit was applied "
+                f"to invoice {invoice.number}; it owes {format_amount(invoice.balance)} "
+                f"{currency}, "
+                f"and the account holds {format_amount(applied.credit_balance)} {currency} of "
+                "credit.",
+                messages.INFO,
+            )
 
 
 admin.site.unregister(BillingItem)

@@ -218,6 +218,7 @@ def test_the_payment_page_shows_the_payment_and_its_allocations(cashier, payment
         "Account": "900555 Northwind Traders",
         "Contact": "Ada Lovelace",
         "Amount": "1,234.50 USD",
+        "To credit": "0.00 USD",  # what no invoice or billing item took
         "Currency": "USD",
         "Paid on": "2026-03-04",
         "Tender": "Card",
@@ -430,7 +431,8 @@ def invoice_and_payment_of(scale: int):
 # invoice with its account, its items, its allocations with their payments and reversals (3); the
 # payment with all it shows (1) and its allocations with their targets (1); the PDF's invoice
 # with its account and its items (2).
-BUDGETS = {"invoice": 7, "payment": 6, "pdf": 6}
+# the invoice with the credit applied to it and its credit notes (2), the payment with its refunds
+BUDGETS = {"invoice": 9, "payment": 7, "pdf": 6}
 
 
 def test_each_page_costs_the_same_few_queries_for_few_or_many_rows(cashier):

@@ -261,6 +261,7 @@ HEADER = [
     "Amount",
     "Balance",
     "Currency",
+    "Account credit",
 ]
 
 
@@ -271,13 +272,73 @@ def test_csv_export_honours_the_filters_and_sort(client, book):
 
     assert rows == [
         HEADER,
-        ["500002", "Beta", "B-0002", days_ago(30).isoformat(), "30", "500.00", "500.00", "USD"],
-        ["500001", "Alpha", "A-0004", days_ago(75).isoformat(), "75", "300.00", "300.00", "USD"],
-        ["500001", "Alpha", "A-0001", days_ago(45).isoformat(), "45", "200.00", "150.00", "USD"],
-        ["500001", "Alpha", "A-0003", days_ago(5).isoformat(), "5", "100.00", "100.00", "USD"],
+        [
+            "500002",
+            "Beta",
+            "B-0002",
+            days_ago(30).isoformat(),
+            "30",
+            "500.00",
+            "500.00",
+            "USD",
+            "0.00",
+        ],
+        [
+            "500001",
+            "Alpha",
+            "A-0004",
+            days_ago(75).isoformat(),
+            "75",
+            "300.00",
+            "300.00",
+            "USD",
+            "0.00",
+        ],
+        [
+            "500001",
+            "Alpha",
+            "A-0001",
+            days_ago(45).isoformat(),
+            "45",
+            "200.00",
+            "150.00",
+            "USD",
+            "0.00",
+        ],
+        [
+            "500001",
+            "Alpha",
+            "A-0003",
+            days_ago(5).isoformat(),
+            "5",
+            "100.00",
+            "100.00",
+            "USD",
+            "0.00",
+        ],
         # A name that a spreadsheet would run as a formula is exported inert.
-        ["500003", "'=Gamma", "C-0001", days_ago(91).isoformat(), "91", "70.00", "69.99", "EUR"],
-        ["500002", "Beta", "B-0001", days_ago(31).isoformat(), "31", "60.00", "60.00", "USD"],
+        [
+            "500003",
+            "'=Gamma",
+            "C-0001",
+            days_ago(91).isoformat(),
+            "91",
+            "70.00",
+            "69.99",
+            "EUR",
+            "0.00",
+        ],
+        [
+            "500002",
+            "Beta",
+            "B-0001",
+            days_ago(31).isoformat(),
+            "31",
+            "60.00",
+            "60.00",
+            "USD",
+            "0.00",
+        ],
     ]
 
 
@@ -292,7 +353,7 @@ def test_xlsx_export_honours_the_filters_and_sort_with_numbers_as_numbers(client
     first = values[1]
     assert first[:2] == [500001, "Alpha"]
     assert first[3].date() == days_ago(45)
-    assert first[4:] == [45, 200, 150, "USD"]
+    assert first[4:] == [45, 200, 150, "USD", 0]
     assert all(isinstance(row[col], int | float) for row in values[1:] for col in (0, 4, 5, 6))
     assert [row[6] for row in values[1:]] == [150, 50, 100, 300]
     amount, balance, due = sheet["F2"], sheet["G2"], sheet["D2"]

@@ -163,10 +163,11 @@ def test_the_csv_exports_as_of_the_day_carry_what_each_row_owed_then(staff, book
             "Amount",
             "Balance",
             "Currency",
+            "Account credit",
         ],
-        [*first, "A", days_ago(60).isoformat(), "20", "500.00", "500.00", "USD"],
-        [*first, "D", days_ago(55).isoformat(), "15", "80.00", "80.00", "USD"],
-        [*first, "B", days_ago(50).isoformat(), "10", "400.00", "150.00", "USD"],
+        [*first, "A", days_ago(60).isoformat(), "20", "500.00", "500.00", "USD", "0.00"],
+        [*first, "D", days_ago(55).isoformat(), "15", "80.00", "80.00", "USD", "0.00"],
+        [*first, "B", days_ago(50).isoformat(), "10", "400.00", "150.00", "USD", "0.00"],
     ]
     item = books["item"]
     assert exported(staff, as_of=day, kind="items", sort="-balance")[1:] == [
@@ -180,6 +181,7 @@ def test_the_csv_exports_as_of_the_day_carry_what_each_row_owed_then(staff, book
             "90.00",
             "70.00",
             "USD",
+            "0.00",
         ]
     ]
 

@@ -175,6 +175,7 @@ def test_the_billing_items_export(client, book):
             "Amount",
             "Balance",
             "Currency",
+            "Account credit",
         ],
         [
             "600001",
@@ -187,6 +188,7 @@ def test_the_billing_items_export(client, book):
             "90.00",
             "12.50",
             "USD",
+            "0.00",
         ],
         [
             "600001",
@@ -199,6 +201,7 @@ def test_the_billing_items_export(client, book):
             "40.00",
             "40.00",
             "USD",
+            "0.00",
         ],
     ]
 

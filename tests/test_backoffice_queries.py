@@ -14,8 +14,16 @@ from django.test.utils import CaptureQueriesContext
 
 from payments.actors import SYSTEM
 from payments.lines import BillingLine
-from payments.models import Payment
-from payments.services import billing_items_pay, invoices_pay, payment_reverse
+from payments.models import CreditNote, Payment, Refund
+from payments.services import (
+    CreditNoteLineInput,
+    billing_items_pay,
+    credit_apply,
+    credit_note_issue,
+    invoices_pay,
+    payment_reverse,
+    refund_issue,
+)
 from tests.backoffice_pages import cashier_user, preview_token
 from tests.factories import (
     AccountFactory,
@@ -29,18 +37,23 @@ from tests.pay_books import DETAILS
 
 pytestmark = pytest.mark.django_db
 
+REFUND = {"amount": "1.00", "tender_type": "1", "refund_date": "2026-02-01", "reference": "R"}
+
 # Session and user (2), the user's and its groups' permissions (2), then the page's own.
 BUDGETS = {
-    "dashboard": 6,
-    "dashboard-as-of": 6,
+    # with the credit accounts hold, per currency (one aggregate)
+    "dashboard": 7,
+    "dashboard-as-of": 7,
     # with the totals per currency of every filtered row (one aggregate per kind, whose counts
     # are the pager's: no COUNT of its own) and the currency filter's choices
     "past-due": 9,
     "past-due-filtered": 10,
     "past-due-csv": 5,
     "past-due-xlsx": 5,
-    "account": 14,  # with its invoices' and contacts' billing items' figures (one query)
-    "contact": 10,
+    # with its invoices' and contacts' billing items' figures (one query) and its credit's history
+    # (one query per kind: applications, refunds, releases, credit notes)
+    "account": 18,
+    "contact": 11,  # with the credit applied to its billing items
     "account-pay": 9,  # with the tender types to choose from
     # The service's own queries, in a savepoint rolled back; the chosen tender type is read by the
     # form, by the service (with its account lock) and (as the list to choose from) by the page.
@@ -62,12 +75,33 @@ BUDGETS = {
     "contact-statement": 13,
     "contact-statement-pdf": 13,
     "contact-statement-csv": 13,
+    "invoice": 9,  # with the credit applied to it and its credit notes
+    "payment": 7,  # with its refunds
+    # The credit pages: the same pattern as record-a-payment (confirm_flow.py); a preview runs the
+    # service in a savepoint rolled back, a confirm claims its token and names what it recorded.
+    "apply-credit": 7,  # the open invoices and billing items to choose from
+    "apply-credit-preview": 18,
+    "apply-credit-confirm": 22,
+    "account-refund": 6,
+    "account-refund-preview": 17,
+    "account-refund-confirm": 18,
+    "payment-refund": 7,
+    # with the releases of the payment's allocations (read back for the preview) and the locks
+    # of what they settled
+    "payment-refund-preview": 25,
+    "payment-refund-confirm": 26,
+    "refund": 8,  # with its releases and what their allocations settled
+    "credit-note-new": 6,  # with the next free number
+    "credit-note-preview": 17,
+    "credit-note-confirm": 21,
+    "credit-note": 6,
+    "credit-note-pdf": 6,
 }
 
 
 def populate(scale: int):
     """`scale` accounts like the first, whose rows grow with `scale` too."""
-    first = None
+    first = first_refundable = first_standing = None
     for _ in range(scale):
         account = AccountFactory(currency="USD")
         first = first or account
@@ -91,11 +125,18 @@ def populate(scale: int):
             payment_reverse(payment_id=payment.pk, reason="Bounced", actor=SYSTEM)
         for item in items[:scale]:
             WriteDownFactory(billing_item=item, amount=Decimal("1.00"))
+        if first_standing is None:  # before the credit rows, as before there were any
+            first_standing = Payment.objects.filter(account=account, reversal__isnull=True).first()
+        refundable = credit_rows(account, items, scale)
+        first_refundable = first_refundable or refundable
     contact = first.contacts.get()
     return {
+        "refundable": first_refundable,
+        "credit_note": CreditNote.objects.filter(account=first).first(),
+        "refund": Refund.objects.filter(account=first, payment__isnull=False).first(),
         "account": first,
         "contact": contact,
-        "payment": Payment.objects.filter(account=first, reversal__isnull=True).first(),
+        "payment": first_standing,
         "past_due": list(
             first.invoices.filter(status="open", due_date__lt=days_ago(0)).values_list(
                 "pk", flat=True
@@ -105,9 +146,62 @@ def populate(scale: int):
     }
 
 
+def credit_rows(account, items, scale: int) -> None:
+    """Credit held, applied, refunded (from credit and of a payment), and credit notes."""
+    for n in range(scale):
+        invoices_pay(
+            account_id=account.pk,
+            amount="50.00",
+            invoice_ids=[],
+            excess_to_credit=True,
+            actor=SYSTEM,
+        )
+        open_invoice = account.invoices.filter(status="open").order_by("pk").first()
+        credit_apply(
+            account_id=account.pk,
+            invoice_ids=[open_invoice.pk],
+            billing_item_ids=[items[-1].pk],
+            amount="2.00",
+            actor=SYSTEM,
+        )
+        refund_issue(account_id=account.pk, amount="1.00", actor=SYSTEM)
+        credit_note_issue(
+            invoice_id=open_invoice.pk,
+            number=f"CN-P{n}",
+            issue_date=days_ago(1),
+            reason="Discount",
+            lines=[CreditNoteLineInput(f"Line {k}", "1.00") for k in range(scale)],
+            excess_to_credit=True,
+            actor=SYSTEM,
+        )
+    refunded, refundable = (
+        invoices_pay(account_id=account.pk, amount="10.00", actor=SYSTEM).payment for _ in range(2)
+    )
+    refund_issue(
+        account_id=account.pk,
+        payment_id=refunded.pk,
+        amount="1.00",
+        reason="Refunded",
+        actor=SYSTEM,
+    )
+    return refundable
+
+
 def requests(rows) -> dict:
     account, contact = rows["account"].pk, rows["contact"].pk
     amounts = {f"amount_{pk}": "1.00" for pk in rows["items"]}
+    refundable, invoice = rows["refundable"].pk, rows["past_due"][0]
+    apply = {"invoices": rows["past_due"], "billing_items": rows["items"], "amount": "1.00"}
+    lines = {f"lines-{n}-description": f"Line {n}" for n in range(4)}
+    lines |= {f"lines-{n}-amount": "0.50" for n in range(4)}
+    note = {
+        "number": "CN-NEW",
+        "issue_date": "2026-02-01",
+        "reason": "Discount",
+        "lines-TOTAL_FORMS": "4",
+        "lines-INITIAL_FORMS": "0",
+        **lines,
+    }
     return {
         "dashboard": ("get", "/backoffice/", {}),
         "dashboard-as-of": ("get", "/backoffice/", {"as_of": days_ago(40).isoformat()}),
@@ -153,6 +247,55 @@ def requests(rows) -> dict:
             for kind, pk in (("account", account), ("contact", contact))
             for suffix in ("", ".pdf", ".csv")
         },
+        "invoice": ("get", f"/backoffice/invoices/{rows['past_due'][0]}/", {}),
+        "payment": ("get", f"/backoffice/payments/{rows['payment'].pk}/", {}),
+        "apply-credit": ("get", f"/backoffice/accounts/{account}/apply-credit/", {}),
+        "apply-credit-preview": (
+            "post",
+            f"/backoffice/accounts/{account}/apply-credit/",
+            {**apply, "action": "preview"},
+        ),
+        "apply-credit-confirm": (
+            "post",
+            f"/backoffice/accounts/{account}/apply-credit/",
+            {**apply, "action": "confirm"},
+        ),
+        "account-refund": ("get", f"/backoffice/accounts/{account}/refund/", {}),
+        "account-refund-preview": (
+            "post",
+            f"/backoffice/accounts/{account}/refund/",
+            {**REFUND, "action": "preview"},
+        ),
+        "account-refund-confirm": (
+            "post",
+            f"/backoffice/accounts/{account}/refund/",
+            {**REFUND, "action": "confirm"},
+        ),
+        "payment-refund": ("get", f"/backoffice/payments/{refundable}/refund/", {}),
+        "payment-refund-preview": (
+            "post",
+            f"/backoffice/payments/{refundable}/refund/",
+            {**REFUND, "reason": "Refunded", "action": "preview"},
+        ),
+        "payment-refund-confirm": (
+            "post",
+            f"/backoffice/payments/{refundable}/refund/",
+            {**REFUND, "reason": "Refunded", "action": "confirm"},
+        ),
+        "refund": ("get", f"/backoffice/refunds/{rows['refund'].pk}/", {}),
+        "credit-note-new": ("get", f"/backoffice/invoices/{invoice}/credit-note/", {}),
+        "credit-note-preview": (
+            "post",
+            f"/backoffice/invoices/{invoice}/credit-note/",
+            {**note, "action": "preview"},
+        ),
+        "credit-note-confirm": (
+            "post",
+            f"/backoffice/invoices/{invoice}/credit-note/",
+            {**note, "action": "confirm"},
+        ),
+        "credit-note": ("get", f"/backoffice/credit-notes/{rows['credit_note'].pk}/", {}),
+        "credit-note-pdf": ("get", f"/backoffice/credit-notes/{rows['credit_note'].pk}/pdf", {}),
         "payment-reverse-confirm": (
             "post",
             f"/backoffice/payments/{rows['payment'].pk}/reverse/",
