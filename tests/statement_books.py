@@ -1,7 +1,8 @@
 """A year of an account's money, made through the services, for the statement tests.
 
-Dates are relative to today (the services date reversals and releases now), `YEAR_AGO` days back;
-everything else is dated in the past, at noon UTC, so that the data is the same whatever the hour.
+Dates are relative to today, `YEAR_AGO` days back (the services date reversals now; a release is
+dated as its refund); everything else is dated in the past, at noon UTC, so that the data is the
+same whatever the hour.
 """
 
 import datetime
@@ -128,7 +129,7 @@ def year_of_books() -> Books:
         actor=SYSTEM,
         excess_to_credit=True,
     )
-    # Billing items paid, written down; one paid on a past day and refunded today (released).
+    # Billing items paid, written down; one paid on a past day and refunded later (released then).
     tender = 1
     billing_items_pay(
         contact=contact,
@@ -173,7 +174,7 @@ def year_of_books() -> Books:
         reason="Charged twice",
         refund_date=noon(300),
     )
-    # An invoice payment refunded in part (released today), and the overpayment reversed today.
+    # An invoice payment refunded in part (released that day), and the overpayment reversed today.
     refunded = _pay(account, invoices[11], "50.00", 340)
     refund_issue(
         account_id=account.pk,

@@ -2,6 +2,7 @@
 invoices and billing items, refunds (from credit, or of a payment), and reversals that take the
 credit back. Exact amounts and database state after each call; verify_ledger clean after each."""
 
+import datetime
 from decimal import Decimal
 from io import StringIO
 
@@ -404,4 +405,31 @@ def test_a_new_invoice_is_settled_from_credit_when_the_account_says_so(books):
         amount=Decimal("5.00"),
     )
     assert applied is None  # no credit left: issued, nothing applied
+    ledger_clean()
+
+
+def test_a_payment_that_went_all_to_credit_is_refunded_from_credit_not_as_a_payment(books):
+    account, *_ = books
+    payment = overpay(account, "20.00", invoice_ids=[]).payment
+    with pytest.raises(RefundNotAllowed, match=r"still settles 0\.00.*refund the account's credit"):
+        refund_issue(
+            account_id=account.pk, amount="5.00", actor=SYSTEM, payment_id=payment.pk, reason="x"
+        )
+    assert credit_of(account) == Decimal("20.00")
+
+
+def test_a_backdated_refund_of_a_payment_dates_its_releases_with_it(books):
+    account, *_ = books
+    payment = invoices_pay(account_id=account.pk, amount="30.00", actor=SYSTEM).payment
+    when = timezone.now() - datetime.timedelta(days=3)
+    refund_issue(
+        account_id=account.pk,
+        amount="10.00",
+        actor=SYSTEM,
+        payment_id=payment.pk,
+        reason="Cancelled",
+        refund_date=when,
+    )
+    assert list(AllocationRelease.objects.values_list("released_at", flat=True)) == [when]
+    assert Refund.objects.get().refund_date == when
     ledger_clean()

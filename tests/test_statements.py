@@ -139,8 +139,8 @@ def test_credit_on_a_past_day_counts_the_rows_dated_up_to_it(books):
     assert credit_on(account, day(215)) == 80  # 10 to a billing item
     assert credit_on(account, day(220)) == 65  # 15 refunded
     assert credit_on(account, day(260)) == 190  # a credit note's 125 beyond a paid invoice
-    # Payments refunded on days 300 and 350, their allocations released today: in and out of
-    # credit the same day only from today; before it, the refunds come out of the credit.
-    assert credit_on(account, day(300)) == 155
-    assert credit_on(account, day(364)) == 135
-    assert credit_on(account, day(365)) == 130  # released today (+55), the overpayment reversed
+    # Payments refunded on days 300 and 350: their allocations released on the refund's day, in
+    # and out of credit the same day.
+    assert credit_on(account, day(300)) == 190
+    assert credit_on(account, day(364)) == 190
+    assert credit_on(account, day(365)) == 130  # the overpayment reversed today

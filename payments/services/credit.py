@@ -30,7 +30,14 @@ from ..errors import (
     RefundNotAllowed,
 )
 from ..locks import lock_account_for_payment, lock_payment
-from ..models import AllocationRelease, CreditApplication, PaymentAllocation, Refund, Reversal
+from ..models import (
+    AllocationRelease,
+    CreditApplication,
+    Payment,
+    PaymentAllocation,
+    Refund,
+    Reversal,
+)
 from ..request_transaction import money_transaction
 from .rules import (
     check_tender_type,
@@ -143,6 +150,7 @@ def refund_issue(
     with `reason` (required), so that the invoices or billing items it settled owe it again."""
     amount = payment_amount(amount)
     reason = reason.strip()
+    refund_date = refund_date or timezone.now()
     account, tender_active = lock_account_for_payment(account_id, tender_type_id)
     if tender_type_id is not None:
         check_tender_type(tender_type_id, tender_active)
@@ -151,7 +159,7 @@ def refund_issue(
     if payment_id is not None:
         if not reason:
             raise ReasonRequired("A refund of a payment needs a reason.")
-        releases = _release(account, payment_id, amount, reason, actor)
+        releases = _release(account, payment_id, amount, reason, actor, refund_date)
         credit += amount
     if amount > credit:
         raise CreditInsufficient(
@@ -164,7 +172,7 @@ def refund_issue(
         amount=amount,
         currency=account.currency,
         tender_type_id=tender_type_id,
-        refund_date=refund_date or timezone.now(),
+        refund_date=refund_date,
         reference=reference,
         reason=reason,
         **actor.recorded_by(),
@@ -177,10 +185,16 @@ def refund_issue(
 
 
 def _release(
-    account: Account, payment_id: int, amount: Decimal, reason: str, actor: Actor
+    account: Account,
+    payment_id: int,
+    amount: Decimal,
+    reason: str,
+    actor: Actor,
+    released_at: datetime.datetime,
 ) -> list[AllocationRelease]:
     """Release `amount` of the payment's live allocations, the latest first, restoring their
-    targets' balances (under their locks, then the payment's); the releases, unsaved."""
+    targets' balances (under their locks, then the payment's); the releases, unsaved, dated as
+    their refund (so that a backdated refund's statement and ageing hold on every day)."""
     allocations = list(
         PaymentAllocation.objects.filter(payment_id=payment_id, account_id=account.pk).order_by(
             "-pk"
@@ -189,7 +203,10 @@ def _release(
     invoice_ids = {a.invoice_id for a in allocations if a.invoice_id}
     invoices = {i.pk: i for i in lock_invoices(Q(pk__in=invoice_ids))}
     items = lock_billing_items(a.billing_item_id for a in allocations if a.billing_item_id)
-    payment = lock_payment(payment_id) if allocations else None
+    try:
+        payment = lock_payment(payment_id)
+    except Payment.DoesNotExist:
+        payment = None
     if payment is None or payment.account_id != account.pk:
         raise RefundNotAllowed(f"Payment {payment_id} is not a payment of this account.")
     if Reversal.objects.filter(payment_id=payment.pk).exists():
@@ -201,7 +218,7 @@ def _release(
             f"Payment {payment.number} still settles {format_amount(live)}: a refund of it cannot "
             f"be {format_amount(amount)} (refund the account's credit instead)."
         )
-    now, remaining, releases = timezone.now(), amount, []
+    remaining, releases = amount, []
     invoice_balances, item_balances = {}, {}
     for allocation in allocations:
         if remaining == 0:
@@ -224,7 +241,7 @@ def _release(
                 allocation=allocation,
                 amount=take,
                 reason=reason,
-                released_at=now,
+                released_at=released_at,
                 **actor.recorded_by(),
             )
         )
