@@ -344,4 +344,5 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     ]
 
 
-from . import admin_credit  # noqa: E402, F401 - registers the credit rows' pages
+# The credit rows' pages, and the account page's "Receive money into credit".
+from . import admin_credit, admin_receive  # noqa: E402, F401
