@@ -26,7 +26,7 @@ from invoices.due import owed_q, past_due_q, today
 from invoices.models import BillingItem, Invoice
 from invoices.services import InvoiceLine, billing_item_create, invoice_issue
 
-from . import demo_bulk
+from . import demo_bulk, demo_credit
 from .actors import SYSTEM
 from .lines import BillingLine, WriteDownLine
 from .models import Payment, PaymentAllocation, TenderType, WriteDown
@@ -268,6 +268,7 @@ def seed(
                     contact, description, _days(day, due_in), Decimal(total), created
                 )
     _history(invoices, items, day, created)
+    demo_credit.credit_history(invoices, day, created)
     demo_bulk.seed_bulk(size, day, created, progress or (lambda done, total: None))
     if demo_login:
         demo_login_reset()

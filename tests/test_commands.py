@@ -93,8 +93,10 @@ def test_seed_demo_twice_leaves_the_same_rows_and_json(db):
         "invoices.Invoice": 16,
         "invoices.InvoiceItem": 21,
         "invoices.BillingItem": 15,
-        "payments.Payment": 3,
-        "payments.PaymentAllocation": 4,
+        "payments.Payment": 4,
+        "payments.PaymentAllocation": 5,
+        "payments.Refund": 1,
+        "payments.CreditNote": 1,
         "payments.Reversal": 1,
         "payments.WriteDown": 1,
         "payments.TenderType": 9,
@@ -106,7 +108,7 @@ def test_seed_demo_human_summary(db):
 
     assert output.splitlines()[0] == (
         "Demo data ready; created accounts 5, invoices 16, contacts 7, billing items 15, "
-        "payments 3, reversals 1, write-downs 1."
+        "payments 4, reversals 1, write-downs 1, refunds 1, credit notes 1."
     )
     assert "900004  Tailspin Toys" in output
     assert "[API payments blocked]" in output
@@ -186,10 +188,12 @@ def test_seed_demo_json_matches_the_database(db, django_assert_num_queries):
     ] == [
         (900001, "USD", "1876.14", "1769.22"),
         (900002, "EUR", "5831.00", "5117.00"),
-        (900003, "GBP", "484.80", "0.00"),
+        (900003, "GBP", "474.80", "0.00"),  # with a credit note of 10.00
         (900004, "USD", "873.72", "873.72"),
-        (900005, "USD", "1620.00", "0.00"),
+        (900005, "USD", "810.00", "0.00"),  # WW-5001 paid, 150.00 of credit
     ]
+    # 1000.00 received for WW-5001 (810.00): 190.00 held as credit, 40.00 of it refunded.
+    assert Account.objects.get(number=900005).credit_balance == Decimal("150.00")
     for entry in document["accounts"]:
         invoices = Invoice.objects.filter(
             account__number=entry["number"], status="open", issue_date__lte=today()

@@ -12,7 +12,7 @@ from payments.management.commands.seed_demo import Progress
 from payments.models import Payment, PaymentAllocation, Reversal, WriteDown
 from tests.factories import AccountFactory
 
-FRESH = {"accounts": 5, "invoices": 16, "contacts": 7, "billing items": 15, "payments": 3}
+FRESH = {"accounts": 5, "invoices": 16, "contacts": 7, "billing items": 15, "payments": 4}
 MODELS = {
     "accounts": Account,
     "invoices": Invoice,
@@ -42,11 +42,11 @@ def test_size_makes_exactly_the_bulk_rows_and_is_idempotent(db):
         "invoices": 46,
         "contacts": 8,
         "billing items": 17,
-        "payments": 7,
+        "payments": 8,
     }
     assert output.splitlines()[0] == (
         "Demo data ready; created accounts 6, invoices 46, contacts 8, billing items 17, "
-        "payments 7, reversals 1, write-downs 1."
+        "payments 8, reversals 1, write-downs 1, refunds 1, credit notes 1."
     )
     assert ledger_drift() == []
     bulk = Account.objects.get(number=910001)
@@ -57,7 +57,7 @@ def test_size_makes_exactly_the_bulk_rows_and_is_idempotent(db):
 
     assert run("--size", "30").splitlines()[0] == "Demo data ready; created nothing."
     assert set(Invoice.objects.values_list("number", "amount", "due_date", "balance")) == rows
-    assert counts()["payments"] == 7
+    assert counts()["payments"] == 8
 
 
 def test_size_is_deterministic_and_grows_by_the_difference(db):
@@ -93,10 +93,10 @@ def test_reset_under_debug_rebuilds_the_fresh_demo(db, settings):
     assert counts() == FRESH
     assert output.splitlines()[0] == (
         "Demo data ready; created accounts 5, invoices 16, contacts 7, billing items 15, "
-        "payments 3, reversals 1, write-downs 1."
+        "payments 4, reversals 1, write-downs 1, refunds 1, credit notes 1."
     )
     assert (Reversal.objects.count(), WriteDown.objects.count()) == (1, 1)
-    assert PaymentAllocation.objects.count() == 4
+    assert PaymentAllocation.objects.count() == 5
     assert not Account.objects.filter(number__gte=910001).exists()
     assert ledger_drift() == []
 
