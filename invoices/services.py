@@ -78,7 +78,8 @@ def invoice_issue(
 
 @transaction.atomic
 def invoice_void(*, invoice_id: int) -> Invoice:
-    """Void an open invoice that nothing has been paid on (reverse its payments first)."""
+    """Void an open invoice that nothing has been paid or credited on. One with payments is
+    cancelled by a credit note instead (payments.services.credit_note_issue), never deleted."""
     locked = lock_invoices(Q(pk=invoice_id))
     if not locked:
         raise Invoice.DoesNotExist(f"Invoice {invoice_id} does not exist.")
@@ -86,7 +87,7 @@ def invoice_void(*, invoice_id: int) -> Invoice:
     if invoice.status != InvoiceStatus.OPEN or invoice.balance != invoice.amount:
         raise InvoiceNotVoidable(
             f"Invoice {invoice.number} cannot be voided: only an open invoice with nothing paid "
-            "on it can be."
+            "or credited on it can be. Issue a credit note for what it still owes instead."
         )
     invoice.status = InvoiceStatus.VOID
     invoice.save(update_fields=["status"])

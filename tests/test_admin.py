@@ -393,7 +393,8 @@ def test_void_action_voids_unpaid_invoices_and_reports_the_others(admin_client):
 
     assert response.status_code == 302
     assert messages_after(admin_client, response) == [
-        "Invoice INV-B cannot be voided: only an open invoice with nothing paid on it can be.",
+        "Invoice INV-B cannot be voided: only an open invoice with nothing paid or credited on "
+        "it can be. Issue a credit note for what it still owes instead.",
         "Voided 1 invoice(s).",
     ]
     unpaid.refresh_from_db()

@@ -358,53 +358,44 @@ def test_legend_payments_put_nothing_into_credit(books):
     ledger_clean()
 
 
-def test_a_new_invoice_is_settled_from_credit_when_the_account_says_so(books):
+def test_a_new_invoice_is_settled_from_credit_when_the_account_says_so():
     from payments.services import invoice_issue_applying_credit
 
-    account, *_ = books
+    account = AccountFactory(currency="EUR")
     overpay(account, "25.00", invoice_ids=[])
-    invoice, applied = invoice_issue_applying_credit(
-        actor=SYSTEM,
-        account=account,
-        number="NEXT-1",
-        issue_date=days_ago(0),
-        due_date=days_ago(-30),
-        amount=Decimal("40.00"),
-    )
+
+    def issue(number: str, amount: str, issued_in: int = 0):
+        return invoice_issue_applying_credit(
+            actor=SYSTEM,
+            account=account,
+            number=number,
+            issue_date=days_ago(-issued_in),
+            due_date=days_ago(-30 - issued_in),
+            amount=Decimal(amount),
+        )
+
+    first, applied = issue("NEXT-1", "40.00")
     assert applied is None  # the setting is off
-    assert (invoice.balance, credit_of(account)) == (Decimal("40.00"), Decimal("25.00"))
+    assert (first.balance, credit_of(account)) == (Decimal("40.00"), Decimal("25.00"))
 
     Account.objects.filter(pk=account.pk).update(auto_apply_credit=True)
-    invoice, applied = invoice_issue_applying_credit(
-        actor=SYSTEM,
-        account=account,
-        number="NEXT-2",
-        issue_date=days_ago(0),
-        due_date=days_ago(-30),
-        amount=Decimal("10.00"),
-    )
-    assert applied.amount == Decimal("10.00")
-    assert (invoice.balance, invoice.status) == (Decimal("0.00"), InvoiceStatus.PAID)
-    invoice, applied = invoice_issue_applying_credit(
-        actor=SYSTEM,
-        account=account,
-        number="NEXT-3",
-        issue_date=days_ago(0),
-        due_date=days_ago(-30),
-        amount=Decimal("40.00"),
-    )
-    assert applied.amount == Decimal("15.00")  # what was left
-    assert invoice.balance == Decimal("25.00")
+    # Oldest due first: NEXT-1 (still open, due sooner) takes the credit, not the new invoice.
+    second, applied = issue("NEXT-2", "10.00")
+    assert [(a.invoice_id, a.amount) for a in applied.applications] == [
+        (first.pk, Decimal("25.00"))
+    ]
+    assert second.balance == Decimal("10.00")
+    assert balances(first) == [Decimal("15.00")]
     assert credit_of(account) == Decimal("0.00")
-    _, applied = invoice_issue_applying_credit(
-        actor=SYSTEM,
-        account=account,
-        number="NEXT-4",
-        issue_date=days_ago(0),
-        due_date=days_ago(-30),
-        amount=Decimal("5.00"),
-    )
-    assert applied is None  # no credit left: issued, nothing applied
+
+    overpay(account, "30.00", invoice_ids=[])
+    # An invoice issued later than today is not owed yet: it takes no credit, those owed do.
+    issue("LATER-1", "5.00", issued_in=10)
+    assert credit_of(account) == Decimal("5.00")  # NEXT-1 15.00 and NEXT-2 10.00 settled
+    third, applied = issue("NEXT-3", "3.00")
+    assert [(a.invoice_id, a.amount) for a in applied.applications] == [(third.pk, Decimal("3.00"))]
+    assert (third.balance, third.status) == (Decimal("0.00"), InvoiceStatus.PAID)
+    assert credit_of(account) == Decimal("2.00")
     ledger_clean()
 
 

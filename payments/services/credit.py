@@ -18,6 +18,7 @@ from django.utils import timezone
 from billing_site.money import ZERO, format_amount
 from contacts.locks import lock_account
 from contacts.models import Account
+from invoices.due import today
 from invoices.locks import lock_billing_items, lock_invoices
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import invoice_issue
@@ -265,17 +266,27 @@ def invoice_issue_applying_credit(
     *, actor: Actor, **invoice
 ) -> tuple[Invoice, CreditApplied | None]:
     """Issue an invoice (invoices.services.invoice_issue, same arguments) and, when its account
-    says so (`auto_apply_credit`) and holds credit, settle it from the credit at once, as much as
-    the credit allows. The application, if any, is returned with the invoice."""
+    says so (`auto_apply_credit`) and holds credit, apply the credit at once to what the account
+    owes, oldest due first: its open invoices issued by today, the new one among them unless it is
+    issued later. The application, if any, is returned with the invoice (refreshed)."""
     issued = invoice_issue(**invoice)
     account = lock_account(issued.account_id)
     if not account.auto_apply_credit or account.credit_balance == 0:
         return issued, None
+    owed = Invoice.objects.filter(
+        account_id=account.pk,
+        status=InvoiceStatus.OPEN,
+        balance__gt=0,
+        issue_date__lte=today(),  # an invoice issued later than today is not owed yet
+    ).values_list("pk", flat=True)
+    invoice_ids = list(owed)
+    if not invoice_ids:
+        return issued, None
     applied = credit_apply(
         account_id=account.pk,
         actor=actor,
-        invoice_ids=[issued.pk],
-        notes="Applied when the invoice was issued (the account's setting).",
+        invoice_ids=invoice_ids,
+        notes=f"Applied when invoice {issued.number} was issued (the account's setting).",
     )
     issued.refresh_from_db(fields=["balance", "status"])
     return issued, applied
