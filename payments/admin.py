@@ -115,13 +115,15 @@ class InvoiceAdmin(invoices_admin.InvoiceAdmin):
         adopt(obj, invoice)
         if applied is not None:
             currency = invoice.account.currency
+            settled = ", ".join(
+                f"{a.invoice.number} {format_amount(a.amount)}" for a in applied.applications
+            )
             self.message_user(
                 request,
-                f"{format_amount(applied.amount)} {currency} of the account's credit was applied "
-                f"to invoice {invoice.number}; it owes {format_amount(invoice.balance)} "
-                f"{currency}, "
-                f"and the account holds {format_amount(applied.credit_balance)} {currency} of "
-                "credit.",
+                f"{format_amount(applied.amount)} {currency} of the account's credit was applied, "
+                f"oldest due first ({settled}); invoice {invoice.number} owes "
+                f"{format_amount(invoice.balance)} {currency}, and the account holds "
+                f"{format_amount(applied.credit_balance)} {currency} of credit.",
                 messages.INFO,
             )
 

@@ -545,7 +545,8 @@ def test_an_invoice_issued_in_the_admin_takes_the_accounts_credit(admin_client, 
     application = CreditApplication.objects.get()
     assert (application.invoice_id, application.amount) == (invoice.pk, Decimal("25.00"))
     text = [str(m) for m in response.context["messages"]]
-    assert any(
-        "25.00 USD of the account's credit was applied to invoice INV-NEXT" in m for m in text
-    )
+    assert (
+        "25.00 USD of the account's credit was applied, oldest due first (INV-NEXT 25.00); "
+        "invoice INV-NEXT owes 35.00 USD, and the account holds 0.00 USD of credit."
+    ) in text
     ledger_clean()
