@@ -163,9 +163,9 @@ def test_the_dashboard_reads_its_figures_from_the_replica(client, staff, books):
         response = client.get("/backoffice/")
 
     assert response.status_code == 200
-    # The session, its user and the permission checks on the primary; the figures (two queries)
-    # and their freshness (one) on the replica.
-    assert (len(queries.primary), len(queries.replica)) == (4, 3)
+    # The session, its user and the permission checks on the primary; the figures (two queries),
+    # the customer credit held (one) and their freshness (one) on the replica.
+    assert (len(queries.primary), len(queries.replica)) == (4, 4)
     assert "pg_is_in_recovery()" in queries.replica[-1]["sql"]
     as_of = page_of(response).by_id("figures-as-of").text()
     assert re.fullmatch(TIME, as_of), as_of  # the mirror is no standby: as of now, no lag
