@@ -111,3 +111,11 @@ def test_today_it_is_the_stored_balances(books):
     assert owed_on(today(), a, b, c) == stored
     (chf,) = receivables_on(today())
     assert chf.receivable == sum(stored)
+
+
+def test_collected_cash_counts_the_payment_once_never_its_credit_applied(books):
+    # Yesterday, the 30 days before it hold the two payments (150.00 received into credit and
+    # 40.00 for C, 30 days ago); the 100.00 of credit applied to A 5 days ago is not money
+    # collected again.
+    (chf,) = receivables_on(days_ago(1))
+    assert chf.collected_30_days == Decimal("190.00")
