@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "statements",
     "audit",
     "oauth",
+    "events",
 ]
 
 MIDDLEWARE = [

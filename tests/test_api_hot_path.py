@@ -129,8 +129,9 @@ def test_a_keyed_legend_payment_costs_a_fixed_number_of_statements():
 
     # Authenticate with the roles (1), claim the key (1), the contact with its account locked and
     # the tender type read (1), lock items (1), the payment with its allocations and the balances
-    # (1), store the answer (1): the same whatever the number of lines.
-    assert len(one) == len(ten) == 6
+    # (1), its event (1, events.recording), store the answer (1): the same whatever the number of
+    # lines.
+    assert len(one) == len(ten) == 7
     assert '"contacts_contact"' in ten[2]
     assert ten[2].endswith("FOR UPDATE OF a")
     one_write = 'WITH payment AS (INSERT INTO "payments_payment"'

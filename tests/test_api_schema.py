@@ -64,6 +64,7 @@ STATUSES = {
             ("get", "/billing_payments", GET_LIST),
             ("post", "/billing_payments", PAY),
             ("get", "/billing_payments/{id}", GET_ONE),
+            ("get", "/billing_events", GET_LIST),
         )
     },
     ("post", "/POS/BillingPayments"): LEGEND_POST,

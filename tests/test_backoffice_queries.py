@@ -39,7 +39,9 @@ pytestmark = pytest.mark.django_db
 
 REFUND = {"amount": "1.00", "tender_type": "1", "refund_date": "2026-02-01", "reference": "R"}
 
-# Session and user (2), the user's and its groups' permissions (2), then the page's own.
+# Session and user (2), the user's and its groups' permissions (2), then the page's own. Every money
+# service also writes its events (one statement, events.recording): previews and confirms of
+# money pages count it.
 BUDGETS = {
     # with the credit accounts hold, per currency (one aggregate)
     "dashboard": 7,
@@ -57,16 +59,16 @@ BUDGETS = {
     "account-pay": 9,  # with the tender types to choose from
     # The service's own queries, in a savepoint rolled back; the chosen tender type is read by the
     # form, by the service (with its account lock) and (as the list to choose from) by the page.
-    "account-pay-preview": 18,
+    "account-pay-preview": 19,
     # A confirm also asks whether its token was used (1), claims it in a savepoint (3), runs the
     # service in a savepoint of that transaction (2) and names the payment on the claim (1).
-    "account-pay-confirm": 21,
+    "account-pay-confirm": 22,
     "contact-pay": 7,
-    "contact-pay-preview": 16,
-    "contact-pay-confirm": 19,
+    "contact-pay-preview": 17,
+    "contact-pay-confirm": 20,
     "payment-reverse": 6,
     # with whether the payment was refunded (a refunded payment is not reversed)
-    "payment-reverse-confirm": 17,
+    "payment-reverse-confirm": 18,
     # The account (1), the opening balance (1, a subquery per kind), the movements (one query per
     # kind: 7 for an account, 6 for a contact), the ageing (1) and (account) the credit then (1).
     "account-statement": 15,
@@ -80,20 +82,20 @@ BUDGETS = {
     # The credit pages: the same pattern as record-a-payment (confirm_flow.py); a preview runs the
     # service in a savepoint rolled back, a confirm claims its token and names what it recorded.
     "apply-credit": 7,  # the open invoices and billing items to choose from
-    "apply-credit-preview": 18,
-    "apply-credit-confirm": 22,
+    "apply-credit-preview": 19,
+    "apply-credit-confirm": 23,
     "account-refund": 6,
-    "account-refund-preview": 17,
-    "account-refund-confirm": 18,
+    "account-refund-preview": 18,
+    "account-refund-confirm": 19,
     "payment-refund": 7,
     # with the releases of the payment's allocations (read back for the preview) and the locks
     # of what they settled
-    "payment-refund-preview": 25,
-    "payment-refund-confirm": 26,
+    "payment-refund-preview": 26,
+    "payment-refund-confirm": 27,
     "refund": 8,  # with its releases and what their allocations settled
     "credit-note-new": 6,  # with the next free number
-    "credit-note-preview": 17,
-    "credit-note-confirm": 21,
+    "credit-note-preview": 18,
+    "credit-note-confirm": 22,
     "credit-note": 6,
     "credit-note-pdf": 6,
 }

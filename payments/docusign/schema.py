@@ -106,6 +106,25 @@ PAST_DUE_EXAMPLES = [
 # A list operation's example is one item: drf-spectacular builds the chunk around it.
 INVOICE_EXAMPLES = [response_example("An invoice", INVOICE)]
 PAYMENT_EXAMPLES = [response_example("A payment", PAYMENT)]
+EVENT = {
+    "eventId": "5f0c2b1e-8a47-4c1d-9f0e-3b2a1c4d5e6f",
+    "type": "payment.created",
+    "occurredAt": CREATED_AT,
+    "data": {
+        "accountId": "0b6e1f57-3d2c-4a8e-9c71-5e2f8a9b0c1d",
+        "accountNumber": "700001",
+        "paymentId": PAYMENT_ID,
+        "paymentNumber": "P00004711",
+        "amount": "125.00",
+        "currency": "USD",
+        "paymentDate": CREATED_AT,
+        "channel": "docusign_api",
+        "reference": "",
+        "allocations": [{"invoiceId": "4711", "invoiceNumber": "INV-1001", "amount": "125.00"}],
+        "toCredit": "0.00",
+    },
+}
+EVENT_EXAMPLES = [response_example("A payment's event", EVENT)]
 PAY_EXAMPLES = [
     OpenApiExample(
         "Pay everything past due",

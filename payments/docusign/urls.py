@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from .events import BillingEventViewSet
 from .views import (
     BillingInvoiceViewSet,
     BillingPaymentViewSet,
@@ -18,6 +19,7 @@ def _routes(mount=lambda viewset: viewset) -> list:
     )
     router.register("billing_invoices", mount(BillingInvoiceViewSet), basename="billing-invoices")
     router.register("billing_payments", mount(BillingPaymentViewSet), basename="billing-payments")
+    router.register("billing_events", mount(BillingEventViewSet), basename="billing-events")
     return router.urls
 
 

@@ -23,6 +23,7 @@ from invoices.locks import lock_billing_items, lock_invoices
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import invoice_issue
 
+from .. import events as money_events
 from ..actors import Actor
 from ..errors import (
     CreditInsufficient,
@@ -131,6 +132,12 @@ def credit_apply(
     )
     credit = account.credit_balance - wanted
     write_credit_balance(account.pk, credit)
+    money_events.record_events(
+        [
+            money_events.credit_applied(account, applications, credit),
+            *money_events.invoices_paid(account, [a.invoice for a in applications if a.invoice]),
+        ]
+    )
     return CreditApplied(applications=applications, credit_balance=credit)
 
 
@@ -182,6 +189,7 @@ def refund_issue(
         release.refund = refund
     AllocationRelease.objects.bulk_create(releases)
     write_credit_balance(account.pk, credit - amount)
+    money_events.record_events([money_events.refund_created(account, refund, credit - amount)])
     return refund
 
 

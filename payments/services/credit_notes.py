@@ -16,6 +16,7 @@ from contacts.locks import lock_account
 from invoices.locks import lock_invoices
 from invoices.models import Invoice, InvoiceStatus
 
+from .. import events as money_events
 from ..actors import Actor
 from ..errors import CreditNoteRefused
 from ..models import CreditNote, CreditNoteLine
@@ -88,6 +89,13 @@ def credit_note_issue(
         write_invoice_balances({invoice.pk: invoice.balance - applied})
     if to_credit:
         write_credit_balance(account.pk, account.credit_balance + to_credit)
+    invoice.balance -= applied
+    money_events.record_events(
+        [
+            money_events.credit_note_issued(account, note),
+            *money_events.invoices_paid(account, [invoice] if applied else []),
+        ]
+    )
     return note
 
 

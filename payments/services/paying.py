@@ -13,6 +13,7 @@ from invoices.due import today
 from invoices.locks import lock_billing_items, lock_open_invoices
 from invoices.models import BillingItem, Invoice
 
+from .. import events as money_events
 from ..actors import Actor
 from ..errors import (
     AmountMismatch,
@@ -140,12 +141,19 @@ def invoices_pay(
             break
         applied = min(remaining, invoice.balance)
         remaining -= applied
-        balances[invoice.pk] = invoice.balance - applied
+        invoice.balance -= applied
+        balances[invoice.pk] = invoice.balance
         allocations.append(PaymentAllocation(account=account, invoice=invoice, amount=applied))
     payment.credit_amount = remaining
     record_payment(payment, allocations, Invoice, balances, invoice_statuses(balances))
     if remaining > 0:
         write_credit_balance(account.pk, account.credit_balance + remaining)
+    money_events.record_events(
+        [
+            money_events.payment_created(account, payment, allocations),
+            *money_events.invoices_paid(account, [a.invoice for a in allocations]),
+        ]
+    )
     return InvoicesPaid(payment=payment, allocations=allocations, to_credit=remaining)
 
 
@@ -227,4 +235,7 @@ def billing_items_pay(
     ]
     balances = {item.pk: item.balance for _line, item, _amount in applied}
     record_payment(payment, allocations, BillingItem, balances)
+    money_events.record_events(
+        [money_events.payment_created(account, payment, allocations, contact)]
+    )
     return BillingItemsPaid(payment=payment, lines=outcomes)

@@ -9,6 +9,7 @@ from billing_site.money import ZERO, format_amount
 from contacts.locks import lock_account
 from invoices.locks import lock_billing_items, lock_invoices
 
+from .. import events as money_events
 from ..actors import Actor
 from ..errors import (
     CreditInsufficient,
@@ -66,6 +67,8 @@ def payment_reverse(*, payment_id: int, reason: str, actor: Actor) -> Reversal:
     )
     if from_credit:
         write_credit_balance(account.pk, account.credit_balance - from_credit)
-    return Reversal.objects.create(
+    reversal = Reversal.objects.create(
         account_id=payment.account_id, payment=payment, reason=reason, **actor.recorded_by()
     )
+    money_events.record_events([money_events.payment_reversed(account, payment, reversal)])
+    return reversal

@@ -10,6 +10,7 @@ from contacts.locks import lock_account
 from contacts.models import Contact
 from invoices.locks import lock_billing_items
 
+from .. import events as money_events
 from ..actors import Actor
 from ..errors import (
     ReasonRequired,
@@ -51,7 +52,7 @@ def billing_items_write_down(
     # The account first, as every money service: a write-down's foreign key to it (its
     # account_id) waits on another service's account lock, which would deadlock with that
     # service waiting on these items.
-    lock_account(contact.account_id)
+    account = lock_account(contact.account_id)
     items = lock_billing_items(line.billing_id for line in lines)
     now = timezone.now()
     outcomes, write_downs = [], []
@@ -79,4 +80,7 @@ def billing_items_write_down(
         )
     WriteDown.objects.bulk_create(write_downs)
     write_billing_item_balances({wd.billing_item.pk: wd.billing_item.balance for wd in write_downs})
+    money_events.record_events(
+        money_events.written_down(account, contact, wd) for wd in write_downs
+    )
     return BillingItemsWrittenDown(write_downs=write_downs, lines=outcomes)
