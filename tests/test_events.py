@@ -225,3 +225,17 @@ def test_billing_events_lists_the_accounts_events_in_chunks(client, mount, accou
         403,
         404,
     )
+
+
+def test_events_in_the_admin_are_read_only(admin_client, books):
+    account, *_ = books
+    invoices_pay(account_id=account.pk, amount="10.00", actor=SYSTEM)
+    event = Event.objects.get(type="payment.created")
+    listing = admin_client.get("/admin/events/event/")
+    assert listing.status_code == 200
+    assert str(event.event_id) in listing.content.decode()
+    page = admin_client.get(f"/admin/events/event/{event.pk}/change/")
+    assert page.status_code == 200
+    assert event.data["paymentNumber"] in page.content.decode()
+    assert admin_client.post(f"/admin/events/event/{event.pk}/change/", {}).status_code == 403
+    assert admin_client.get("/admin/events/event/add/").status_code == 403
