@@ -132,7 +132,7 @@ MONEY_TABLES = (
     "payments_payment",
     "payments_idempotencyrecord",
 )
-EVENT_TABLES = ("audit_invoiceevent", "audit_billingitemevent", "pghistory_context")
+EVENT_TABLES = ("audit_invoiceevent", "audit_billingitemevent", "pghistory_context", "events_event")
 DATA_TABLES = (
     *MONEY_TABLES,
     "invoices_invoiceitem",
