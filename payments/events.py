@@ -67,8 +67,11 @@ def payment_created(
     )
 
 
-def invoices_paid(account: Account, invoices: list[Invoice]) -> list[NewEvent]:
-    """invoice.paid for each of `invoices` whose balance is now zero."""
+def invoices_paid(
+    account: Account, invoices: list[Invoice], balances: dict[int, object]
+) -> list[NewEvent]:
+    """invoice.paid for each of `invoices` whose new balance (`balances`: id -> balance) is
+    zero."""
     return [
         NewEvent(
             EventType.INVOICE_PAID,
@@ -81,7 +84,7 @@ def invoices_paid(account: Account, invoices: list[Invoice]) -> list[NewEvent]:
             },
         )
         for invoice in invoices
-        if invoice.balance == 0
+        if balances[invoice.pk] == 0
     ]
 
 

@@ -425,6 +425,7 @@ OPERATIONS = {
     "billing_invoices/{id}": {"get": "getInvoice"},
     "billing_payments": {"get": "listPayments", "post": "makePayment"},
     "billing_payments/{id}": {"get": "getPayment"},
+    "billing_events": {"get": "listEvents"},
 }
 
 
@@ -445,7 +446,7 @@ def test_schema_answers_yaml_by_default(client):
     assert "/restapi/v2.1/accounts/{account_id}/billing_invoices_past_due:" in text
 
 
-def test_schema_lists_the_six_operations_on_both_mounts(schema):
+def test_schema_lists_the_seven_operations_on_both_mounts(schema):
     for mount in MOUNTS:
         suffix = "Enveloped" if mount == "seed" else ""
         for path, operations in OPERATIONS.items():
@@ -456,7 +457,7 @@ def test_schema_lists_the_six_operations_on_both_mounts(schema):
             for method in operations:
                 assert {"partnerKey": []} in item[method]["security"]
     account_billing = [p for p in schema["paths"] if "/accounts/{account_id}/" in p]
-    assert len(account_billing) == 10
+    assert len(account_billing) == 12
 
 
 def test_schema_has_camel_case_fields(schema):

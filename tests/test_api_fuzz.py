@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 SEED = 20261201
 EXAMPLES = 12  # per operation and generation mode: about 30 s on 2 cores
-OPERATIONS = 15  # 6 account-billing operations on two mounts, 3 Legend operations
+OPERATIONS = 17  # 7 account-billing operations on two mounts, 3 Legend operations
 
 
 @pytest.fixture

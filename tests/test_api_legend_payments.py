@@ -758,8 +758,9 @@ def test_a_hundred_lines_cost_no_more_queries_than_one(
     # The request's transaction (a savepoint and its release here, inside the test's transaction:
     # 2). Authenticate with the key's roles (1) and stamp its first use (1); the permission checks
     # read the roles authentication brought; the contact with its account locked and the tender
-    # type read (1), lock items (1), the payment with its allocations and the balances (1).
-    with django_assert_num_queries(7) as small:
+    # type read (1), lock items (1), the payment with its allocations and the balances (1), its
+    # event (1).
+    with django_assert_num_queries(8) as small:
         response = post_raw(
             json.dumps(body_of(contact, [line(one, 1.0)])), secret=secret, client=client
         )

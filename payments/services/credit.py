@@ -135,7 +135,11 @@ def credit_apply(
     money_events.record_events(
         [
             money_events.credit_applied(account, applications, credit),
-            *money_events.invoices_paid(account, [a.invoice for a in applications if a.invoice]),
+            *money_events.invoices_paid(
+                account,
+                [a.invoice for a in applications if a.invoice],
+                {a.invoice.pk: a.invoice.balance for a in applications if a.invoice},
+            ),
         ]
     )
     return CreditApplied(applications=applications, credit_balance=credit)

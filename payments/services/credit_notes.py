@@ -89,11 +89,12 @@ def credit_note_issue(
         write_invoice_balances({invoice.pk: invoice.balance - applied})
     if to_credit:
         write_credit_balance(account.pk, account.credit_balance + to_credit)
-    invoice.balance -= applied
     money_events.record_events(
         [
             money_events.credit_note_issued(account, note),
-            *money_events.invoices_paid(account, [invoice] if applied else []),
+            *money_events.invoices_paid(
+                account, [invoice] if applied else [], {invoice.pk: invoice.balance - applied}
+            ),
         ]
     )
     return note

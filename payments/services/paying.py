@@ -141,8 +141,7 @@ def invoices_pay(
             break
         applied = min(remaining, invoice.balance)
         remaining -= applied
-        invoice.balance -= applied
-        balances[invoice.pk] = invoice.balance
+        balances[invoice.pk] = invoice.balance - applied
         allocations.append(PaymentAllocation(account=account, invoice=invoice, amount=applied))
     payment.credit_amount = remaining
     record_payment(payment, allocations, Invoice, balances, invoice_statuses(balances))
@@ -151,7 +150,7 @@ def invoices_pay(
     money_events.record_events(
         [
             money_events.payment_created(account, payment, allocations),
-            *money_events.invoices_paid(account, [a.invoice for a in allocations]),
+            *money_events.invoices_paid(account, [a.invoice for a in allocations], balances),
         ]
     )
     return InvoicesPaid(payment=payment, allocations=allocations, to_credit=remaining)
