@@ -83,6 +83,25 @@ def test_behind_transaction_pooling_without_a_direct_url_the_worker_polls(tmp_pa
         wait_for_status(job_id, "succeeded", deadline=5)
 
 
+def test_the_worker_outlives_its_database_connections(tmp_path):
+    """Its connections cut (a database restart, a failover): it reconnects, or starts its worker
+    again, and runs the next job."""
+    queue = new_queue()
+    with worker_process(tmp_path, queue=queue) as worker:
+        application_name = worker.application_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                [application_name],
+            )
+            assert cursor.fetchone()[0] >= 1
+        time.sleep(2.5)  # a heartbeat or two on the cut connections
+        job_id = ping.configure(queue=queue).defer(note="after the cut")
+        wait_for_status(job_id, "succeeded", deadline=20)
+        assert worker.process.poll() is None
+
+
 def test_sigterm_lets_the_running_job_finish(tmp_path):
     queue = new_queue()
     with worker_process(tmp_path, queue=queue) as worker:

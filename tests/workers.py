@@ -38,6 +38,7 @@ def new_queue() -> str:
 class WorkerProcess:
     process: subprocess.Popen
     log_path: Path
+    application_name: str
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -58,8 +59,9 @@ class WorkerProcess:
         self.process.wait(timeout=10)
 
 
-def worker_env(**extra: str) -> dict[str, str]:
-    application_name = f"test-worker-{uuid.uuid4().hex[:8]}"
+def worker_env(application_name: str = "", **extra: str) -> dict[str, str]:
+    """A worker's environment: the test database, under `application_name`."""
+    application_name = application_name or f"test-worker-{uuid.uuid4().hex[:8]}"
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "billing_site.settings",
@@ -81,15 +83,16 @@ def worker_process(
     stopped with SIGTERM (SIGKILL after 15 s) unless the test already ended it. `env` adds to or
     overrides its environment."""
     log_path = tmp_path / f"{name}.log"
+    application_name = f"test-worker-{uuid.uuid4().hex[:8]}"
     with log_path.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
             [sys.executable, "manage.py", "worker", "--queue", queue, "--name", name],
             cwd=ROOT,
-            env=worker_env(**(env or {})),
+            env=worker_env(application_name, **(env or {})),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    worker = WorkerProcess(process, log_path)
+    worker = WorkerProcess(process, log_path, application_name)
     try:
         worker.wait_for_log("Starting worker on")
         yield worker

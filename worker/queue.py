@@ -35,10 +35,19 @@ def connection_params() -> dict:
 
 
 def worker_connector() -> psycopg_connector.PsycopgConnector:
-    # A small pool: the listener holds one connection, fetching and heartbeats share the rest.
+    # A small pool: the listener holds one connection, fetching and heartbeats share the rest. A
+    # query waits at most POOL_TIMEOUT seconds for a connection (the database is away: the worker
+    # starts again, below, or stops sooner when asked to).
     return psycopg_connector.PsycopgConnector(
-        kwargs=connection_params(), min_size=1, max_size=settings.WORKER_CONCURRENCY + 2
+        kwargs=connection_params(),
+        min_size=1,
+        max_size=settings.WORKER_CONCURRENCY + 2,
+        timeout=POOL_TIMEOUT,
     )
+
+
+POOL_TIMEOUT = 10  # seconds
+RESTART_DELAY = 5  # seconds between a worker that stopped on an error and the next
 
 
 async def retry_stalled_jobs(app: App) -> int:
@@ -91,36 +100,66 @@ def worker_options(queues: list[str], concurrency: int, name: str) -> dict:
 
 async def run(app: App, *, queues: list[str], concurrency: int, name: str) -> None:
     """Run the worker until SIGTERM or SIGINT, then let the running jobs finish (for up to
-    WORKER_SHUTDOWN_SECONDS; jobs still running then are aborted and retried later)."""
-    async with app.open_async():
-        retried = await retry_stalled_jobs(app)
-        if retried:
-            logger.warning("Retried %s stalled job(s) at start", retried)
-        work = asyncio.create_task(
-            app.run_worker_async(**worker_options(queues, concurrency, name)), name="worker"
-        )
-        sweeper = asyncio.create_task(_sweep_stalled_jobs(app), name="stalled jobs")
-        loop = asyncio.get_running_loop()
+    WORKER_SHUTDOWN_SECONDS; jobs still running then are aborted and retried later).
 
-        def stop(signum: int) -> None:
-            if work.cancelling():
-                logger.info("%s: already stopping", signal.Signals(signum).name)
-                return
-            logger.info(
-                "%s: stopping, waiting up to %s s for the running jobs",
-                signal.Signals(signum).name,
-                settings.WORKER_SHUTDOWN_SECONDS,
-            )
+    procrastinate's worker stops when its database connection fails for good (a heartbeat or the
+    listener cannot reach the server: a restart, a failover): it is started again after
+    RESTART_DELAY seconds, in the same process, until a signal says to stop."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    work: asyncio.Task | None = None
+
+    def stop(signum: int) -> None:
+        if stopping.is_set():
+            logger.info("%s: already stopping", signal.Signals(signum).name)
+            return
+        logger.info(
+            "%s: stopping, waiting up to %s s for the running jobs",
+            signal.Signals(signum).name,
+            settings.WORKER_SHUTDOWN_SECONDS,
+        )
+        stopping.set()
+        if work is not None:
             work.cancel()  # procrastinate's worker then stops gracefully
 
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        async with app.open_async():
+            retried = await retry_stalled_jobs(app)
+            if retried:
+                logger.warning("Retried %s stalled job(s) at start", retried)
+            sweeper = asyncio.create_task(_sweep_stalled_jobs(app), name="stalled jobs")
+            try:
+                while not stopping.is_set():
+                    work = asyncio.create_task(
+                        app.run_worker_async(**worker_options(queues, concurrency, name)),
+                        name="worker",
+                    )
+                    try:
+                        await work
+                    except asyncio.CancelledError:
+                        pass
+                    except Exception:
+                        if stopping.is_set():  # e.g. it could not say goodbye to the database
+                            logger.exception("The worker stopped with an error")
+                            break
+                        logger.exception(
+                            "The worker stopped on an error: starting again in %s s", RESTART_DELAY
+                        )
+                    else:  # procrastinate stopped it: a side task (heartbeat, listener) failed
+                        if not stopping.is_set():
+                            logger.error(
+                                "The worker stopped (its database connection failed): starting "
+                                "again in %s s",
+                                RESTART_DELAY,
+                            )
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), RESTART_DELAY)
+            finally:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+    finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop, signum)
-        try:
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
-        finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(signum)
+            loop.remove_signal_handler(signum)
