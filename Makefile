@@ -19,13 +19,14 @@ install: $(VENV)/.installed
 # Quick start: DEBUG on, demo data and a demo login. Without DATABASE_URL, on the quick start's
 # own PostgreSQL (scripts/quickstart-postgres: var/quickstart-pg, 127.0.0.1:5440 or
 # $QUICKSTART_PG_PORT), created on the first run, started if stopped, its data kept; the settings
-# default to it.
+# default to it. The background worker (manage.py worker) runs next to the dev server; Ctrl-C stops
+# both (scripts/run-with-worker).
 run: export DEBUG ?= 1
 run: install
 	@if [ -z "$$DATABASE_URL" ]; then scripts/quickstart-postgres start; fi
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --demo-login --host $(HOST)
-	$(BIN)/python manage.py runserver $(HOST)
+	scripts/run-with-worker $(BIN)/python $(HOST)
 
 # Stop the quick start's PostgreSQL (its data stays in var/quickstart-pg).
 run-stop:

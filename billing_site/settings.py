@@ -135,6 +135,8 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    # The background worker's queue (docs/worker.md); before `worker`, whose tasks it registers.
+    "procrastinate.contrib.django",
     "contacts",
     "invoices",
     "payments",
@@ -143,6 +145,7 @@ INSTALLED_APPS = [
     "audit",
     "oauth",
     "events",
+    "worker",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +229,42 @@ if env_bool("DB_TRANSACTION_POOLING"):
 # is answered 503.
 DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The background worker (worker/, docs/worker.md): procrastinate's job queue, in PostgreSQL. Code
+# defers a job through Django's own connection (procrastinate's Django connector), so the job is a
+# row written in the caller's transaction: committed or rolled back with it. `manage.py worker`
+# runs the jobs of WORKER_QUEUES.
+WORKER_QUEUES = env_list("WORKER_QUEUES", "billing")
+# The worker's own connection to the queue (fetching jobs, LISTEN for new ones, heartbeats). LISTEN
+# holds a session, which PgBouncer in transaction pooling does not keep: behind it, name the
+# PostgreSQL primary itself here. Unset: the worker uses DATABASE_URL; under
+# DB_TRANSACTION_POOLING it then does not LISTEN and polls every WORKER_POLL_SECONDS instead. The
+# tasks' own queries always use DATABASES (through PgBouncer, like the app servers).
+_worker_database_url = os.environ.get("WORKER_DATABASE_URL", "")
+WORKER_DATABASE = (
+    database_config("WORKER_DATABASE_URL", _worker_database_url) if _worker_database_url else None
+)
+WORKER_LISTEN_NOTIFY = WORKER_DATABASE is not None or not env_bool("DB_TRANSACTION_POOLING")
+# Seconds between two looks for due jobs when no notification came (a retry's time, a missed one).
+WORKER_POLL_SECONDS = env_int("WORKER_POLL_SECONDS", 5 if WORKER_LISTEN_NOTIFY else 1) or 1
+WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 4) or 1  # jobs at once, one thread each
+# A worker writes a heartbeat every WORKER_HEARTBEAT_SECONDS; one silent for WORKER_STALLED_SECONDS
+# is dead (killed, its machine lost), and the jobs it was running are retried by the others: at
+# their start and every WORKER_STALLED_SWEEP_SECONDS.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10) or 10
+WORKER_STALLED_SECONDS = env_int("WORKER_STALLED_SECONDS", 30)
+WORKER_STALLED_SWEEP_SECONDS = env_int("WORKER_STALLED_SWEEP_SECONDS", 30) or 30
+if WORKER_STALLED_SECONDS < 2 * WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        f"WORKER_STALLED_SECONDS ({WORKER_STALLED_SECONDS}) must be at least twice "
+        f"WORKER_HEARTBEAT_SECONDS ({WORKER_HEARTBEAT_SECONDS}): else a live worker's jobs are "
+        "taken for a dead one's and run twice."
+    )
+# On SIGTERM the worker takes no new job and waits this long for the running ones; then it aborts
+# them, and they are retried by the next worker.
+WORKER_SHUTDOWN_SECONDS = env_int("WORKER_SHUTDOWN_SECONDS", 20)
+# Extra modules of tasks (comma-separated), besides every app's tasks.py (the tests add theirs).
+PROCRASTINATE_IMPORT_PATHS = env_list("WORKER_IMPORT_PATHS")
 
 # Counters that every worker and app server must share (API rate limits) live in Redis. Without
 # REDIS_URL the quick start counts per process, and says so (check billing.W001); production stops.
@@ -361,4 +400,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # procrastinate says "Adding tasks from blueprint" at every process start and "Deferred 1 job"
+    # at every defer; the worker logs each job's start and end (manage.py worker).
+    "loggers": {
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.jobs": {"level": "WARNING"},
+    },
 }
