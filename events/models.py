@@ -49,3 +49,19 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class PastDueNotice(models.Model):
+    """An invoice's `invoice.past_due` event was recorded (once per invoice: the scheduled job
+    events.past_due finds the invoices that became past due since it last ran)."""
+
+    invoice = models.OneToOneField(
+        "invoices.Invoice", on_delete=models.PROTECT, related_name="past_due_notice"
+    )
+    noticed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-noticed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Past due notice of {self.invoice}"
