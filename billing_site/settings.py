@@ -400,10 +400,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # procrastinate says "Adding tasks from blueprint" at every process start and "Deferred 1 job"
-    # at every defer; the worker logs each job's start and end (manage.py worker).
+    # procrastinate says "Adding tasks from blueprint" and "Registering task ... periodic" at every
+    # process start (every manage.py command) and "Deferred 1 job" at every defer; the worker logs
+    # each job's start and end (manage.py worker).
     "loggers": {
         "procrastinate.blueprints": {"level": "WARNING"},
         "procrastinate.jobs": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
     },
 }
