@@ -9,10 +9,11 @@ import datetime
 
 from django.db import connection, transaction
 
+from billing_site.money import format_amount
 from invoices.due import today
 
 from .models import EventType
-from .recording import NewEvent, money, record, when
+from .recording import NewEvent, record, when
 
 NEWLY_PAST_DUE = """
 WITH newly AS (
@@ -48,8 +49,8 @@ def record_past_due_events(day: datetime.date | None = None) -> int:
                     "accountNumber": str(number),
                     "invoiceId": str(invoice_id),
                     "invoiceNumber": invoice_number,
-                    "amount": money(amount),
-                    "balance": money(balance),
+                    "amount": format_amount(amount),
+                    "balance": format_amount(balance),
                     "dueDate": when(due_date),
                     "daysLate": str((day - due_date).days),
                 },

@@ -3,7 +3,6 @@
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.utils import timezone
 
@@ -32,10 +31,6 @@ def record(events: Iterable[NewEvent]) -> list[Event]:
         for event in events
     ]
     return Event.objects.bulk_create(rows) if rows else []
-
-
-def money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 def when(moment: datetime.datetime | datetime.date | None) -> str | None:

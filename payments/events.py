@@ -8,9 +8,10 @@ with two decimals, times ISO 8601 in UTC. The services record them in their own 
 from collections.abc import Iterable
 
 from audit.context import untracked_statements
+from billing_site.money import ZERO, format_amount
 from contacts.models import Account, Contact
 from events.models import Event, EventType
-from events.recording import NewEvent, money, record, when
+from events.recording import NewEvent, record, when
 from invoices.models import Invoice
 
 from .models import (
@@ -56,13 +57,13 @@ def payment_created(
             "paymentId": str(payment.pk),
             "paymentNumber": payment.number,
             **({} if contact is None else {"contactId": str(contact.guid)}),
-            "amount": money(payment.amount),
+            "amount": format_amount(payment.amount),
             "currency": payment.currency,
             "paymentDate": when(payment.payment_date),
             "channel": payment.channel,
             "reference": payment.reference,
-            "allocations": [{**_target(a), "amount": money(a.amount)} for a in allocations],
-            "toCredit": money(payment.credit_amount),
+            "allocations": [{**_target(a), "amount": format_amount(a.amount)} for a in allocations],
+            "toCredit": format_amount(payment.credit_amount),
         },
     )
 
@@ -80,7 +81,7 @@ def invoices_paid(
                 **_account(account),
                 "invoiceId": str(invoice.pk),
                 "invoiceNumber": invoice.number,
-                "amount": money(invoice.amount),
+                "amount": format_amount(invoice.amount),
             },
         )
         for invoice in invoices
@@ -96,7 +97,7 @@ def payment_reversed(account: Account, payment: Payment, reversal: Reversal) -> 
             **_account(account),
             "paymentId": str(payment.pk),
             "paymentNumber": payment.number,
-            "amount": money(payment.amount),
+            "amount": format_amount(payment.amount),
             "currency": payment.currency,
             "reversedAt": when(reversal.reversed_at),
             "reason": reversal.reason,
@@ -113,8 +114,8 @@ def written_down(account: Account, contact: Contact, write_down: WriteDown) -> N
             **_account(account),
             "contactId": str(contact.guid),
             "billingId": str(write_down.billing_item_id),
-            "amount": money(write_down.amount),
-            "balance": money(write_down.billing_item.balance),
+            "amount": format_amount(write_down.amount),
+            "balance": format_amount(write_down.billing_item.balance),
             "writeDownDate": when(write_down.write_down_date),
             "reason": write_down.reason,
         },
@@ -129,10 +130,12 @@ def credit_applied(
         account.pk,
         {
             **_account(account),
-            "amount": money(sum(a.amount for a in applications)),
+            "amount": format_amount(sum((a.amount for a in applications), ZERO)),
             "currency": account.currency,
-            "applications": [{**_target(a), "amount": money(a.amount)} for a in applications],
-            "creditBalance": money(credit_balance),
+            "applications": [
+                {**_target(a), "amount": format_amount(a.amount)} for a in applications
+            ],
+            "creditBalance": format_amount(credit_balance),
         },
     )
 
@@ -146,11 +149,11 @@ def refund_created(account: Account, refund: Refund, credit_balance) -> NewEvent
             "refundId": str(refund.pk),
             "refundNumber": refund.number,
             **({} if refund.payment_id is None else {"paymentId": str(refund.payment_id)}),
-            "amount": money(refund.amount),
+            "amount": format_amount(refund.amount),
             "currency": refund.currency,
             "refundDate": when(refund.refund_date),
             "reference": refund.reference,
-            "creditBalance": money(credit_balance),
+            "creditBalance": format_amount(credit_balance),
         },
     )
 
@@ -164,9 +167,9 @@ def credit_note_issued(account: Account, note: CreditNote) -> NewEvent:
             "creditNoteNumber": note.number,
             "invoiceId": str(note.invoice_id),
             "invoiceNumber": note.invoice.number,
-            "amount": money(note.amount),
-            "appliedAmount": money(note.applied_amount),
-            "creditAmount": money(note.credit_amount),
+            "amount": format_amount(note.amount),
+            "appliedAmount": format_amount(note.applied_amount),
+            "creditAmount": format_amount(note.credit_amount),
             "currency": account.currency,
             "issueDate": when(note.issue_date),
         },

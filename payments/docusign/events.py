@@ -10,6 +10,7 @@ from rest_framework import serializers
 from billing_site.api.filters import DateRangeFilterSet
 from billing_site.api.pagination import uri_cursor_pagination
 from events.models import Event, EventType
+from events.recording import when
 
 from .schema import EVENT_EXAMPLES
 from .views import AccountBillingViewSet
@@ -29,7 +30,7 @@ class BillingEventSerializer(serializers.Serializer):
     )
 
     def get_occurredAt(self, event) -> str:
-        return event.occurred_at.isoformat().replace("+00:00", "Z")
+        return when(event.occurred_at)
 
 
 class BillingEventViewSet(AccountBillingViewSet):

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from billing_site.money import MoneyField
+from billing_site.money import ZERO, MoneyField
 from contacts.models import Account, ApiCredential, Contact
 from invoices.models import BillingItem, Invoice
 
@@ -111,7 +111,7 @@ class Payment(Recorded):
     amount = MoneyField()
     # The part of `amount` that no invoice took, put into the account's credit when the payment
     # was recorded (payments/models/credit.py): amount = its allocations + credit_amount.
-    credit_amount = MoneyField(default=0, db_default=0, editable=False)
+    credit_amount = MoneyField(default=ZERO, db_default=ZERO, editable=False)
     currency = models.CharField(max_length=3)
     payment_date = models.DateTimeField(help_text="When the money was collected.")
     processed_at = models.DateTimeField(default=timezone.now, help_text="When it was recorded.")
