@@ -24,6 +24,7 @@ from oauth.models import (
     IssuedToken,
     TokenRequest,
 )
+from webhooks.models import Subscription
 
 
 def _kinds(update_condition=None):
@@ -83,6 +84,11 @@ IntegrationUserEvent = _event_model(IntegrationUser, "IntegrationUserEvent")
 IntegrationGrantEvent = _event_model(IntegrationGrant, "IntegrationGrantEvent")
 IssuedTokenEvent = _event_model(IssuedToken, "IssuedTokenEvent")
 TokenRequestEvent = _event_model(TokenRequest, "TokenRequestEvent")
+
+# Webhook subscriptions (webhooks/): who made, disabled or enabled one, never its secret.
+SubscriptionEvent = _event_model(
+    Subscription, "WebhookSubscriptionEvent", exclude=["secret_encrypted"]
+)
 
 
 class StaffUser(User):

@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "audit",
     "oauth",
     "events",
+    "webhooks",
     "worker",
 ]
 
@@ -234,7 +235,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # defers a job through Django's own connection (procrastinate's Django connector), so the job is a
 # row written in the caller's transaction: committed or rolled back with it. `manage.py worker`
 # runs the jobs of WORKER_QUEUES.
-WORKER_QUEUES = env_list("WORKER_QUEUES", "billing")
+WORKER_QUEUES = env_list("WORKER_QUEUES", "billing,webhooks")
 # The worker's own connection to the queue (fetching jobs, LISTEN for new ones, heartbeats). LISTEN
 # holds a session, which PgBouncer in transaction pooling does not keep: behind it, name the
 # PostgreSQL primary itself here. Unset: the worker uses DATABASE_URL; under
@@ -265,6 +266,19 @@ if WORKER_STALLED_SECONDS < 2 * WORKER_HEARTBEAT_SECONDS:
 WORKER_SHUTDOWN_SECONDS = env_int("WORKER_SHUTDOWN_SECONDS", 20)
 # Extra modules of tasks (comma-separated), besides every app's tasks.py (the tests add theirs).
 PROCRASTINATE_IMPORT_PATHS = env_list("WORKER_IMPORT_PATHS")
+
+# Webhooks (webhooks/, docs/webhooks.md): each delivery is a job on WEBHOOK_QUEUE, tried with a
+# timeout, retried after WEBHOOK_RETRY_BASE_SECONDS doubled at each failure (at most
+# WEBHOOK_RETRY_MAX_SECONDS, with jitter), WEBHOOK_MAX_ATTEMPTS tries in all (about a day), then the
+# subscription is disabled. http:// URLs only in DEBUG, or to loopback with
+# WEBHOOK_ALLOW_HTTP_LOOPBACK (the tests' receivers).
+WEBHOOK_QUEUE = os.environ.get("WEBHOOK_QUEUE", "webhooks")
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 5) or 5
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 15) or 15
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12) or 1
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOK_ALLOW_HTTP_LOOPBACK")
 
 # Counters that every worker and app server must share (API rate limits) live in Redis. Without
 # REDIS_URL the quick start counts per process, and says so (check billing.W001); production stops.

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from webhooks.queueing import queue_deliveries
+
 from .models import Event
 
 
@@ -18,8 +20,8 @@ class NewEvent:
 
 
 def record(events: Iterable[NewEvent]) -> list[Event]:
-    """Write `events` in one statement, in the caller's transaction: they commit with the money
-    change that made them, or not at all."""
+    """Write `events` in one statement, and their webhook deliveries in a second, in the caller's
+    transaction: they commit with the money change that made them, or not at all."""
     now = timezone.now()
     rows = [
         Event(
@@ -30,7 +32,12 @@ def record(events: Iterable[NewEvent]) -> list[Event]:
         )
         for event in events
     ]
-    return Event.objects.bulk_create(rows) if rows else []
+    if not rows:
+        return []
+    Event.objects.bulk_create(rows)
+    # Their webhook deliveries and jobs, in the same transaction (webhooks.queueing).
+    queue_deliveries(row.pk for row in rows)
+    return rows
 
 
 def when(moment: datetime.datetime | datetime.date | None) -> str | None:
