@@ -117,6 +117,10 @@ def test_add_makes_the_subscription_and_shows_its_secret_once(admin_client, book
 
 
 def test_add_without_event_types_takes_every_type(admin_client, books):
+    add_page = admin_client.get(reverse("admin:webhooks_subscription_add")).content.decode()
+    assert 'name="_save"' in add_page
+    assert 'name="_continue"' not in add_page  # the page after the add shows the secret
+    assert 'name="_addanother"' not in add_page
     response = admin_client.post(
         reverse("admin:webhooks_subscription_add"),
         {"url": "https://hooks.example.com/all", "accounts": [books.pk]},
@@ -348,6 +352,7 @@ def test_delivery_page_shows_its_tries(admin_client, books):
     assert "upstream down" in html
     assert "No answer within 5 s." in html
     assert "1234" in html
+    assert f"{timezone.localtime(started):%Y-%m-%d %H:%M:%S}" in html
     assert str(delivery.event.event_id) in html
     (inline,) = page.context["inline_admin_formsets"]
     assert [form.original.status_code for form in inline] == [503, None]

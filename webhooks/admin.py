@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from billing_site.admin_helpers import adopt
+from billing_site.admin_helpers import ReadableColumnsMixin, adopt
 from events.models import Event, EventType
 
 from . import services
@@ -60,8 +60,9 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadableColumnsMixin, admin.ModelAdmin):
     form = SubscriptionForm
+    date_columns = ("created_at",)
     change_form_template = "admin/webhooks/subscription/change_form.html"
     list_display = [
         "name",
@@ -117,7 +118,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     @admin.display(description="disabled because")
     def disabled_note(self, subscription):
-        return Truncator(subscription.disabled_reason).chars(80) or "-"
+        return Truncator(subscription.disabled_reason).chars(60) or "-"
 
     @admin.display(description="pending", ordering="pending_total")
     def pending_count(self, subscription):
@@ -158,6 +159,11 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         pass  # the service set the accounts; the subscription has no inlines
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # One button: the page after it shows the secret (not the next add, or the change page).
+        only_save = {"show_save_and_add_another": False, "show_save_and_continue": False}
+        return super().add_view(request, form_url, {**(extra_context or {}), **only_save})
 
     def response_add(self, request, obj, post_url_continue=None):
         secret = request.__dict__.pop("webhook_secret", None)

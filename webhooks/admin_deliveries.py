@@ -2,6 +2,7 @@
 chosen ones from the first try (services.deliveries_resend)."""
 
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from billing_site.admin_helpers import ReadOnlyAdmin, ReadOnlyInline
 
@@ -15,7 +16,7 @@ RESEND = "webhooks.change_delivery"
 class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
     fields = [
-        "started_at",
+        "started",
         "status_code",
         "succeeded",
         "duration_ms",
@@ -26,6 +27,10 @@ class AttemptInline(ReadOnlyInline):
     show_change_link = False
     verbose_name = "try"
     verbose_name_plural = "Tries, oldest first"
+
+    @admin.display(description="started at")
+    def started(self, attempt):
+        return f"{timezone.localtime(attempt.started_at):%Y-%m-%d %H:%M:%S}"
 
     def has_view_permission(self, request, obj=None):
         # The log is part of the delivery: whoever sees the delivery sees its tries.
@@ -64,6 +69,10 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "delivered_at",
     ]
     inlines = [AttemptInline]
+
+    class Media:
+        css = {"all": ["webhooks/admin.css"]}
+
     actions = ["send_again"]
 
     @admin.display(description="event type", ordering="event__type")

@@ -18,6 +18,7 @@ class SubscriptionForm(forms.ModelForm):
         max_length=URL_FIELD.max_length,
         assume_scheme="https",
         help_text=URL_FIELD.help_text,
+        widget=forms.URLInput(attrs={"class": "vURLField", "size": 80}),
     )
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices,
