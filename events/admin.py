@@ -1,11 +1,26 @@
 """Events in the admin, read-only: what happened to each account's money, in the order it was
-recorded (events.models)."""
+recorded (events.models), each with its webhook deliveries. "Send to webhooks again" queues the
+chosen events (a day's, with the date hierarchy and "select all") to every active subscription
+that takes them (webhooks.services.events_redeliver)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from billing_site.admin_helpers import ReadOnlyAdmin
+from billing_site.admin_helpers import ReadOnlyAdmin, ReadOnlyInline
+from webhooks import services as webhooks
+from webhooks.admin_deliveries import RESEND
+from webhooks.models import Delivery
 
 from .models import Event
+
+
+class DeliveryInline(ReadOnlyInline):
+    model = Delivery
+    fields = ["subscription", "status", "attempts", "last_attempt_at", "delivered_at"]
+    ordering = ["pk"]
+    verbose_name_plural = "Webhook deliveries"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subscription")
 
 
 @admin.register(Event)
@@ -17,3 +32,19 @@ class EventAdmin(ReadOnlyAdmin):
     date_hierarchy = "occurred_at"
     fields = ["event_id", "type", "account", "occurred_at", "data"]
     ordering = ["-pk"]
+    inlines = [DeliveryInline]
+    actions = ["send_to_webhooks"]
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm(RESEND)
+
+    @admin.action(description="Send to webhooks again", permissions=["resend"])
+    def send_to_webhooks(self, request, queryset):
+        event_ids = list(queryset.values_list("pk", flat=True))
+        queued = webhooks.events_redeliver(event_ids)
+        self.message_user(
+            request,
+            f"{len(event_ids)} event(s): {queued} delivery(ies) queued to the active "
+            "subscriptions that take them.",
+            messages.SUCCESS if queued else messages.WARNING,
+        )

@@ -1,5 +1,5 @@
-"""Every write to a subscription: made (its secret returned once), secret replaced, disabled,
-enabled (what was not delivered is sent again), and redeliveries. The admin and `manage.py
+"""Every write to a subscription: made (its secret returned once), changed, secret replaced,
+disabled, enabled (what was not delivered is sent again), and redeliveries. The admin and `manage.py
 create_webhook` call these."""
 
 from collections.abc import Iterable, Sequence
@@ -50,6 +50,29 @@ def subscription_create(
     )
     subscription.accounts.set(accounts)
     return subscription, secret
+
+
+@transaction.atomic
+def subscription_change(
+    subscription: Subscription,
+    *,
+    url: str,
+    accounts: Iterable[Account],
+    event_types: Sequence[str] = (),
+    description: str = "",
+) -> Subscription:
+    """Its URL (checked again), description, accounts and event types. Deliveries already queued
+    are sent to the new URL; an event of an account taken off is not sent (webhooks.sending)."""
+    validate_url(url)
+    accounts = list(accounts)
+    if not accounts:
+        raise ValidationError("A subscription needs at least one account.", code="accounts")
+    subscription.url = url
+    subscription.description = description
+    subscription.event_types = _check_event_types(event_types)
+    subscription.save(update_fields=["url", "description", "event_types"])
+    subscription.accounts.set(accounts)
+    return subscription
 
 
 def secret_replace(subscription: Subscription) -> str:
