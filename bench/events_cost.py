@@ -1,4 +1,6 @@
-"""What recording events costs a payment: the same money call with and without its events.
+"""What recording events and queueing their webhooks cost a payment: the same money call without
+its events, with them (no subscriber: the usual case), and with a webhook subscriber on the
+account (a delivery and a job per event).
 
     .venv/bin/python bench/events_cost.py                 # 400 calls of each shape, interleaved
     .venv/bin/python bench/events_cost.py --calls 2000
@@ -8,7 +10,8 @@ migrated if missing; refused if it holds accounts this script did not make): an 
 past-due invoices and a contact with billing items. Each call runs in a transaction that is rolled
 back, so every call sees the same rows. "Without" replaces payments.events.record_events by a
 function that records nothing, for this process only: the product never runs without its events.
-Prints per shape the median wall time of each side, their ratio, and the statements of each.
+"Webhook" enables, for its calls only, a subscription to every event of the account. Prints per
+shape the median wall time of each side, the ratios to "without", and the statements of each.
 """
 
 import argparse
@@ -62,6 +65,28 @@ def build():
             )
     TenderType.objects.get_or_create(pk=3, defaults={"name": "Card"})
     return account
+
+
+def subscriber(account):
+    """A subscription to every event of the account (switched on for the "webhook" side only)."""
+    from webhooks.models import Subscription
+    from webhooks.services import subscription_create, subscription_disable
+
+    subscription = Subscription.objects.filter(accounts=account).first()
+    if subscription is None:
+        subscription, _ = subscription_create(url="https://hooks.invalid/bench", accounts=[account])
+        subscription_disable(subscription, "bench: on for the webhook side only")
+    return subscription
+
+
+def switch(subscription, on: bool) -> None:
+    from django.utils import timezone
+
+    from webhooks.models import Subscription
+
+    Subscription.objects.filter(pk=subscription.pk).update(
+        is_active=on, disabled_at=None if on else timezone.now()
+    )
 
 
 def shapes(account):
@@ -119,26 +144,39 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     account = build()
+    subscription = subscriber(account)
     recording = money_events.record_events
-    sides = {"with": recording, "without": lambda events: (list(events), [])[1]}
-    print(f"A money call with and without its events, {args.calls} calls each (ms, median)")
-    print(f"{'shape':<20}{'with':>8}{'without':>9}{'ratio':>7}{'stmts with':>12}{'without':>9}")
-    for name, call in shapes(account).items():
-        times = {side: [] for side in sides}
-        statements = {}
-        for _ in range(args.calls):
-            for side, function in sides.items():  # interleaved: the machine's noise hits both
-                money_events.record_events = function
-                elapsed, count = timed(call)
-                times[side].append(elapsed)
-                statements[side] = count
+    sides = {
+        "without": (lambda events: (list(events), [])[1], False),
+        "events": (recording, False),
+        "webhook": (recording, True),
+    }
+    print("A money call without its events, with them, and with a webhook subscriber")
+    print(f"({args.calls} calls each, ms, median; ratios to without; statements)")
+    print(
+        f"{'shape':<20}{'without':>9}{'events':>8}{'webhook':>9}{'ratio':>7}{'ratio':>7}"
+        f"{'stmts':>7}{'':>4}{'':>4}"
+    )
+    try:
+        for name, call in shapes(account).items():
+            times = {side: [] for side in sides}
+            statements = {}
+            for _ in range(args.calls):
+                for side, (function, subscribed) in sides.items():  # interleaved: noise hits all
+                    money_events.record_events = function
+                    switch(subscription, subscribed)
+                    elapsed, count = timed(call)
+                    times[side].append(elapsed)
+                    statements[side] = count
+            ms = {side: statistics.median(values) * 1000 for side, values in times.items()}
+            print(
+                f"{name:<20}{ms['without']:9.3f}{ms['events']:8.3f}{ms['webhook']:9.3f}"
+                f"{ms['events'] / ms['without']:7.2f}{ms['webhook'] / ms['without']:7.2f}"
+                f"{statements['without']:7d}{statements['events']:4d}{statements['webhook']:4d}"
+            )
+    finally:
         money_events.record_events = recording
-        with_ms = statistics.median(times["with"]) * 1000
-        without_ms = statistics.median(times["without"]) * 1000
-        print(
-            f"{name:<20}{with_ms:8.3f}{without_ms:9.3f}{with_ms / without_ms:7.2f}"
-            f"{statements['with']:12d}{statements['without']:9d}"
-        )
+        switch(subscription, False)
 
 
 if __name__ == "__main__":

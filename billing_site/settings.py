@@ -267,12 +267,11 @@ WORKER_SHUTDOWN_SECONDS = env_int("WORKER_SHUTDOWN_SECONDS", 20)
 # Extra modules of tasks (comma-separated), besides every app's tasks.py (the tests add theirs).
 PROCRASTINATE_IMPORT_PATHS = env_list("WORKER_IMPORT_PATHS")
 
-# Webhooks (webhooks/, docs/webhooks.md): each delivery is a job on WEBHOOK_QUEUE, tried with a
-# timeout, retried after WEBHOOK_RETRY_BASE_SECONDS doubled at each failure (at most
-# WEBHOOK_RETRY_MAX_SECONDS, with jitter), WEBHOOK_MAX_ATTEMPTS tries in all (about a day), then the
-# subscription is disabled. http:// URLs only in DEBUG, or to loopback with
+# Webhooks (webhooks/, docs/webhooks.md): each delivery is a job on the `webhooks` queue, tried
+# with a timeout, retried after WEBHOOK_RETRY_BASE_SECONDS doubled at each failure (at most
+# WEBHOOK_RETRY_MAX_SECONDS, with jitter), WEBHOOK_MAX_ATTEMPTS tries in all (about a day), then
+# the subscription is disabled. http:// URLs only in DEBUG, or to loopback with
 # WEBHOOK_ALLOW_HTTP_LOOPBACK (the tests' receivers).
-WEBHOOK_QUEUE = os.environ.get("WEBHOOK_QUEUE", "webhooks")
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 5) or 5
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 15) or 15
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)

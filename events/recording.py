@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from webhooks.queueing import queue_deliveries
-
 from .models import Event
 
 
@@ -20,8 +18,9 @@ class NewEvent:
 
 
 def record(events: Iterable[NewEvent]) -> list[Event]:
-    """Write `events` in one statement, and their webhook deliveries in a second, in the caller's
-    transaction: they commit with the money change that made them, or not at all."""
+    """Write `events` in one statement, in the caller's transaction: they commit with the money
+    change that made them, or not at all. The same statement queues their webhook deliveries (a
+    trigger: webhooks.queueing)."""
     now = timezone.now()
     rows = [
         Event(
@@ -32,12 +31,7 @@ def record(events: Iterable[NewEvent]) -> list[Event]:
         )
         for event in events
     ]
-    if not rows:
-        return []
-    Event.objects.bulk_create(rows)
-    # Their webhook deliveries and jobs, in the same transaction (webhooks.queueing).
-    queue_deliveries(row.pk for row in rows)
-    return rows
+    return Event.objects.bulk_create(rows) if rows else []
 
 
 def when(moment: datetime.datetime | datetime.date | None) -> str | None:

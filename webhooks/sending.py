@@ -15,6 +15,7 @@ failed tries the delivery fails and the subscription is disabled, with the reaso
 import datetime
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 
 import requests
@@ -25,7 +26,7 @@ from django.utils import timezone
 from . import signing
 from .endpoints import url_problem
 from .models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
-from .queueing import schedule_retry
+from .queueing import defer
 
 EXCERPT_CHARACTERS = 500
 USER_AGENT = "billing-webhooks/1 (Standard Webhooks)"
@@ -151,8 +152,11 @@ def _settle(delivery_id: int, ticket: str, outcome: Outcome, give_up: bool = Fal
         )
         return f"delivered ({outcome.summary()})"
     if not give_up and delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
-        delivery.save(update_fields=fields)
-        schedule_retry(delivery.pk, timezone.now() + backoff(delivery.attempts))
+        # The next try: a new ticket (the job that failed is done with it) and its job.
+        delivery.ticket = uuid.uuid4()
+        delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
+        delivery.save(update_fields=[*fields, "ticket", "next_attempt_at"])
+        defer([delivery.pk])
         return f"failed ({outcome.summary()}): try {delivery.attempts + 1} queued"
     delivery.status = DeliveryStatus.FAILED
     delivery.ticket = delivery.next_attempt_at = None

@@ -1,5 +1,5 @@
 """The webhooks' job (docs/worker.md: tasks are found in each app's tasks.py). Its jobs are
-deferred in SQL by webhooks.queueing, on WEBHOOK_QUEUE, under this name."""
+deferred in SQL (webhooks.queueing), on the `webhooks` queue, under this name."""
 
 from procrastinate.contrib.django import app
 
