@@ -69,10 +69,23 @@ def staff(username: str, password: str) -> dict:
     return {"username": username}
 
 
+def webhook(account_pk: int, url: str) -> dict:
+    """A subscription to every event of the account; its id and signing secret."""
+    from contacts.models import Account
+    from webhooks.services import subscription_create
+
+    subscription, secret = subscription_create(
+        url=url, accounts=[Account.objects.get(pk=account_pk)]
+    )
+    return {"id": subscription.pk, "secret": secret}
+
+
 def main() -> None:
     what = os.environ["STACK_SEED"]
     if what == "clients":
         result = clients(int(os.environ["STACK_SEED_COUNT"]), int(os.environ["STACK_SEED_EACH"]))
+    elif what == "webhook":
+        result = webhook(int(os.environ["STACK_SEED_ACCOUNT"]), os.environ["STACK_SEED_URL"])
     elif what == "staff":
         result = staff(os.environ["STACK_SEED_USER"], os.environ["STACK_SEED_PASSWORD"])
     else:
