@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from contacts.command_options import accounts_named, add_account_option
 from contacts.models import ApiCredential
 from contacts.roles import Role
-from contacts.selectors import account_by_reference
 from contacts.services import credential_create
 
 NAME_MAX_LENGTH = ApiCredential._meta.get_field("name").max_length
@@ -20,13 +20,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("name", help="Who uses the key, e.g. 'Acme payments, prod'.")
-        parser.add_argument(
-            "--account",
-            action="append",
-            required=True,
-            metavar="NUMBER_OR_GUID",
-            help="An account the key may act on, by external number or GUID. Repeatable.",
-        )
+        add_account_option(parser, "An account the key may act on")
         parser.add_argument(
             "--role",
             choices=Role.values,
@@ -73,15 +67,10 @@ class Command(BaseCommand):
         if not name or len(name) > NAME_MAX_LENGTH:
             raise CommandError(f"The name must be 1 to {NAME_MAX_LENGTH} characters.")
         expires_at = self.expiry(options)
-        accounts = {}
-        for reference in options["account"]:
-            account = account_by_reference(reference)
-            if account is None:
-                raise CommandError(f"Unknown account {reference!r}: no API key was created.")
-            accounts.setdefault(account.pk, account)
+        accounts = accounts_named(options["account"], "no API key was created.")
 
         credential, secret = credential_create(
-            name=name, accounts=accounts.values(), role=options["role"], expires_at=expires_at
+            name=name, accounts=accounts, role=options["role"], expires_at=expires_at
         )
         if options["quiet"]:
             self.stdout.write(secret)
@@ -92,7 +81,7 @@ class Command(BaseCommand):
                 f"(prefix {credential.prefix}) with role {options['role']} on:"
             )
         )
-        for account in accounts.values():
+        for account in accounts:
             self.stdout.write(f"  {account.number}  {account.guid}  {account.name}")
         if expires_at is not None:
             self.stdout.write(f"Expires at {expires_at.isoformat()}.")

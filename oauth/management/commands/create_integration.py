@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from contacts.command_options import accounts_named, add_account_option
 from contacts.roles import Role
-from contacts.selectors import account_by_reference
 from oauth.codes import client_secret_set
 from oauth.models import MAX_PUBLIC_KEYS, Integration
 from oauth.services import TooManyKeys, integration_create
@@ -29,13 +29,7 @@ class Command(BaseCommand):
             metavar="PEM_FILE",
             help=f"A file with the RSA public key (PEM). Repeatable, up to {MAX_PUBLIC_KEYS}.",
         )
-        parser.add_argument(
-            "--account",
-            action="append",
-            required=True,
-            metavar="NUMBER_OR_GUID",
-            help="An account the user may act on, by external number or GUID. Repeatable.",
-        )
+        add_account_option(parser, "An account the user may act on")
         parser.add_argument(
             "--role",
             choices=Role.values,
@@ -78,12 +72,7 @@ class Command(BaseCommand):
                 pems.append(Path(path).read_text())
             except (OSError, UnicodeDecodeError) as error:
                 raise CommandError(f"Cannot read the public key {path!r}: {error}") from None
-        accounts = []
-        for reference in options["account"]:
-            account = account_by_reference(reference)
-            if account is None:
-                raise CommandError(f"Unknown account {reference!r}: nothing was created.")
-            accounts.append(account)
+        accounts = accounts_named(options["account"], "nothing was created.")
         try:
             integration, user = integration_create(
                 name=name,

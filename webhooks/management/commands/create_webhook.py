@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from contacts.selectors import account_by_reference
+from contacts.command_options import accounts_named, add_account_option
 from events.models import EventType
 from webhooks.models import Subscription
 from webhooks.services import subscription_create
@@ -17,13 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("url", help="Where the events are POSTed (https://).")
-        parser.add_argument(
-            "--account",
-            action="append",
-            required=True,
-            metavar="NUMBER_OR_GUID",
-            help="An account whose events it receives, by external number or GUID. Repeatable.",
-        )
+        add_account_option(parser, "An account whose events it receives")
         parser.add_argument(
             "--event",
             action="append",
@@ -45,12 +39,7 @@ class Command(BaseCommand):
                 f"The description is longer than {DESCRIPTION_MAX_LENGTH} characters: nothing "
                 "was created."
             )
-        accounts = []
-        for reference in options["account"]:
-            account = account_by_reference(reference)
-            if account is None:
-                raise CommandError(f"Unknown account {reference!r}: nothing was created.")
-            accounts.append(account)
+        accounts = accounts_named(options["account"], "nothing was created.")
         try:
             subscription, secret = subscription_create(
                 url=options["url"].strip(),
