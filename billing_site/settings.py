@@ -278,6 +278,8 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
 WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12) or 1
 WEBHOOK_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOK_ALLOW_HTTP_LOOPBACK")
+# A pending delivery due this long ago with no job waiting or running gets a new job.
+WEBHOOK_STUCK_MINUTES = env_int("WEBHOOK_STUCK_MINUTES", 15)
 
 # Counters that every worker and app server must share (API rate limits) live in Redis. Without
 # REDIS_URL the quick start counts per process, and says so (check billing.W001); production stops.

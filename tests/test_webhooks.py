@@ -5,6 +5,8 @@ disabled; redelivery. The worker itself runs them in tests/test_webhooks_worker.
 
 import datetime
 import json
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -15,9 +17,11 @@ from django.utils import timezone
 from events.models import Event
 from payments.actors import SYSTEM
 from payments.services import invoices_pay, payment_reverse
+from tests.docusign_api import post as docusign_post
+from tests.docusign_api import url as docusign_url
 from tests.factories import AccountFactory, InvoiceFactory, days_ago
 from tests.webhook_receiver import webhook_receiver
-from webhooks import sending, services, signing
+from webhooks import queueing, sending, services, signing
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
 from webhooks.queueing import DELIVER_TASK
 
@@ -315,3 +319,55 @@ def test_reversal_events_are_delivered_too(books):
     delivery = Delivery.objects.select_related("event").get()
     assert delivery.event.type == "payment.reversed"
     assert json.loads(signing.body(delivery.event))["data"]["paymentId"] == str(payment.pk)
+
+
+def test_a_delivery_whose_job_was_lost_gets_a_new_one_and_keeps_its_tries(books, settings):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
+    with webhook_receiver(statuses=[500]) as receiver:
+        subscribe(receiver.url, [books], ["payment.created"])
+        invoices_pay(account_id=books.pk, amount="30.00", actor=SYSTEM)
+        lost = Delivery.objects.get()
+        sending.attempt(lost.pk, str(lost.ticket))  # failed once, its retry queued
+    InvoiceFactory(account=books, due_date=days_ago(1), amount=Decimal("5.00"))
+    invoices_pay(account_id=books.pk, amount="5.00", actor=SYSTEM)
+    waiting = Delivery.objects.exclude(pk=lost.pk).get()  # its job is there: left alone
+    long_ago = timezone.now() - datetime.timedelta(minutes=20)
+    Delivery.objects.update(next_attempt_at=long_ago)
+    with connection.cursor() as cursor:  # the lost one's jobs are gone
+        cursor.execute(
+            "DELETE FROM procrastinate_jobs WHERE (args->>'delivery_id')::bigint = %s", [lost.pk]
+        )
+    old_ticket = str(Delivery.objects.get(pk=lost.pk).ticket)
+
+    assert queueing.requeue_stuck(15) == 1
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts) == ("pending", 1)
+    assert str(lost.ticket) != old_ticket
+    assert [job[0] for job in jobs_of(lost)] == [
+        {"delivery_id": lost.pk, "ticket": str(lost.ticket)}
+    ]
+    assert Delivery.objects.get(pk=waiting.pk).ticket == waiting.ticket
+    assert queueing.requeue_stuck(15) == 0  # it has a job now
+
+
+def test_a_payment_request_never_waits_for_the_receiver(client, account, credential):
+    InvoiceFactory(account=account, due_date=days_ago(3), amount=Decimal("12.00"))
+    held = threading.Event()
+    with webhook_receiver(hold=held) as receiver:  # it would never answer
+        subscribe(receiver.url, [account])
+        started = time.monotonic()
+        response = docusign_post(
+            client,
+            docusign_url("restapi", account, "billing_payments"),
+            {"paymentAmount": "12.00"},
+            credential,
+        )
+        elapsed = time.monotonic() - started
+        assert response.status_code == 201, response.content
+        assert receiver.requests == []  # nothing is sent in the request
+    assert elapsed < 2
+    assert sorted(Delivery.objects.values_list("event__type", flat=True)) == [
+        "invoice.paid",
+        "payment.created",
+    ]

@@ -30,6 +30,24 @@ RETURNING d.id
 """
 
 
+# Pending deliveries of active subscriptions, due more than %s minutes ago, whose ticket no job
+# waiting or running carries: their job was lost (it failed on an error past its retries, or was
+# deleted). A new ticket each.
+STUCK = """
+UPDATE webhooks_delivery AS d
+SET ticket = gen_random_uuid(), next_attempt_at = now()
+FROM webhooks_subscription s
+WHERE d.status = 'pending' AND s.id = d.subscription_id AND s.is_active
+  AND d.next_attempt_at < now() - make_interval(mins => %s)
+  AND NOT EXISTS (
+      SELECT 1 FROM procrastinate_jobs j
+      WHERE j.task_name = 'webhooks.deliver' AND j.status IN ('todo', 'doing')
+        AND j.args->>'ticket' = d.ticket::text
+  )
+RETURNING d.id
+"""
+
+
 def _one(sql: str, params: list) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -54,3 +72,12 @@ def requeue(delivery_ids: Iterable[int]) -> int:
         cursor.execute(REQUEUE, [list(delivery_ids)])
         queued = [row[0] for row in cursor.fetchall()]
     return defer(queued)
+
+
+def requeue_stuck(minutes: int) -> int:
+    """A new job for each pending delivery whose job was lost (STUCK), keeping its tries; how
+    many. The worker runs it every 10 minutes (webhooks.tasks)."""
+    with connection.cursor() as cursor:
+        cursor.execute(STUCK, [minutes])
+        stuck = [row[0] for row in cursor.fetchall()]
+    return defer(stuck)
