@@ -264,6 +264,8 @@ if WORKER_STALLED_SECONDS < 2 * WORKER_HEARTBEAT_SECONDS:
 # On SIGTERM the worker takes no new job and waits this long for the running ones; then it aborts
 # them, and they are retried by the next worker.
 WORKER_SHUTDOWN_SECONDS = env_int("WORKER_SHUTDOWN_SECONDS", 20)
+# Finished jobs are removed this many days after they finished (worker.cleanup, every night).
+WORKER_KEEP_JOBS_DAYS = env_int("WORKER_KEEP_JOBS_DAYS", 7)
 # Extra modules of tasks (comma-separated), besides every app's tasks.py (the tests add theirs).
 PROCRASTINATE_IMPORT_PATHS = env_list("WORKER_IMPORT_PATHS")
 

@@ -18,6 +18,7 @@ from tests.servers import ROOT, free_port
 from tests.servers import test_database_url as database_url
 from tests.worker_tasks import hold, lines
 from tests.workers import job_row, new_queue, wait_for_status, worker_env, worker_process
+from worker.cleanup import remove_finished_jobs
 from worker.tasks import ping
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -185,3 +186,32 @@ def test_run_with_worker_serves_and_works_until_ctrl_c_stops_both(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def test_finished_jobs_are_removed_after_the_days_kept_and_waiting_ones_never():
+    queue = new_queue()
+    old_done, new_done, old_waiting, old_failed = (
+        ping.configure(queue=queue).defer(note=str(n)) for n in range(4)
+    )
+    with connection.cursor() as cursor:
+        # Finished as the worker finishes them (a trigger logs each change in procrastinate_events).
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing' WHERE id = ANY(%s)",
+            [[old_done, new_done, old_failed]],
+        )
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = ANY(%s)",
+            [[old_done, new_done]],
+        )
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'failed' WHERE id = %s", [old_failed]
+        )
+        cursor.execute(
+            "UPDATE procrastinate_events SET at = at - interval '8 days' WHERE job_id = ANY(%s)",
+            [[old_done, old_waiting, old_failed]],
+        )
+
+    assert remove_finished_jobs(7) == 2
+
+    assert queue_jobs(queue) == [(new_done, "succeeded"), (old_waiting, "todo")]
+    assert remove_finished_jobs(7) == 0

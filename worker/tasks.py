@@ -8,7 +8,10 @@ mid-job leaves it to be run again, so a task must be safe to run twice.
 
 import logging
 
+from django.conf import settings
 from procrastinate.contrib.django import app
+
+from .cleanup import remove_finished_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -21,3 +24,14 @@ def ping(note: str = "") -> str:
     """The smallest job: proves that a worker runs the queue (tests, a check after a deploy)."""
     logger.info("ping %s", note)
     return note
+
+
+@app.periodic(cron="37 3 * * *", periodic_id="remove-finished-jobs")
+@app.task(name="worker.remove_finished_jobs", queue=QUEUE, queueing_lock="worker.remove_finished")
+def remove_finished(timestamp: int) -> int:
+    """Every night: the jobs finished more than WORKER_KEEP_JOBS_DAYS ago are removed."""
+    removed = remove_finished_jobs(settings.WORKER_KEEP_JOBS_DAYS)
+    logger.info(
+        "Removed %s job(s) finished more than %s days ago", removed, settings.WORKER_KEEP_JOBS_DAYS
+    )
+    return removed
