@@ -399,7 +399,25 @@ def test_event_action_sends_the_chosen_events_again(admin_client, books):
     Delivery.objects.update(status="succeeded", ticket=None)
     paid = Event.objects.get(type="invoice.paid")
 
-    response = run_action(admin_client, EVENTS, "send_to_webhooks", paid)
+    asked = run_action(admin_client, EVENTS, "send_to_webhooks", paid)
+    assert asked.status_code == 200  # a page first: how many, to whom; nothing queued yet
+    page = asked.content.decode()
+    assert '<p id="event-count"><strong>1</strong> event(s)' in page
+    assert f'href="{change_url(first)}"' in page
+    assert f'href="{change_url(second)}"' in page
+    assert str(paid.event_id) in page
+    assert not Delivery.objects.filter(status="pending").exists()
+
+    response = admin_client.post(
+        EVENTS,
+        {
+            "action": "send_to_webhooks",
+            "_selected_action": [paid.pk],
+            "index": 0,
+            "select_across": "0",
+            "post": "yes",
+        },
+    )
 
     assert messages_after(admin_client, response) == [
         "1 event(s): 2 delivery(ies) queued to the active subscriptions that take them."
@@ -521,3 +539,28 @@ def test_changing_subscriptions_does_not_let_one_send_events_again(client, books
     response = client.post(redeliver_url(subscription), days)
     assert response.status_code == 302
     assert Delivery.objects.filter(status="pending").count() == 2
+
+
+def test_send_to_webhooks_again_for_a_whole_filtered_range(admin_client, books):
+    subscribe([books])
+    InvoiceFactory(account=books, due_date=days_ago(4), amount=Decimal("20.00"))
+    pay(books, "50.00")  # two invoices paid: two invoice.paid events
+    Delivery.objects.update(status="succeeded", ticket=None)
+    filtered = f"{EVENTS}?type__exact=invoice.paid"
+    # "Select all" of the filtered list: the page's checked row, and select_across.
+    across = {
+        "action": "send_to_webhooks",
+        "_selected_action": [Event.objects.filter(type="invoice.paid").first().pk],
+        "index": 0,
+        "select_across": "1",
+    }
+
+    asked = admin_client.post(filtered, across)
+    assert asked.status_code == 200
+    assert '<input type="hidden" name="select_across" value="1">' in asked.content.decode()
+    assert '<p id="event-count"><strong>2</strong> event(s)' in asked.content.decode()
+    response = admin_client.post(filtered, {**across, "post": "yes"})
+
+    assert response.status_code == 302
+    pending = Delivery.objects.filter(status="pending").select_related("event")
+    assert [d.event.type for d in pending] == ["invoice.paid", "invoice.paid"]
