@@ -26,6 +26,7 @@ from audit.models import (
     UserEvent,
     UserGroupEvent,
     UserPermissionEvent,
+    WebhookSubscriptionEvent,
 )
 from contacts.models import Account, AccountRole, ApiCredential
 from contacts.roles import Role
@@ -45,6 +46,7 @@ from tests.factories import (
     days_ago,
 )
 from tests.pay_books import DETAILS
+from webhooks.services import subscription_create
 
 pytestmark = pytest.mark.django_db
 
@@ -502,3 +504,34 @@ def test_untracked_statements_set_pghistorys_wrapper_aside_and_put_it_back():
         assert connection.execute_wrappers == wrappers
     with untracked_statements():  # no context open: nothing to set aside
         assert connection.execute_wrappers == []
+
+
+def test_a_webhook_subscription_disabled_in_the_admin_is_recorded_without_its_secret(
+    admin_client, superuser
+):
+    subscription, _ = subscription_create(
+        url="https://hooks.example.com/x", accounts=[AccountFactory()]
+    )
+    changelist = reverse("admin:webhooks_subscription_changelist")
+
+    response = admin_client.post(
+        changelist,
+        {"action": "disable_subscriptions", "_selected_action": [subscription.pk], "index": 0},
+    )
+
+    assert response.status_code == 302
+    insert, update = events(WebhookSubscriptionEvent, subscription)
+    assert (insert.pgh_label, insert.is_active, update.pgh_label, update.is_active) == (
+        "insert",
+        True,
+        "update",
+        False,
+    )
+    assert update.disabled_reason == "Disabled by boss in the admin"
+    assert context_of(update) == {
+        "channel": "admin",
+        "path": changelist,
+        "method": "POST",
+        **staff(superuser),
+    }
+    assert "secret_encrypted" not in {f.name for f in WebhookSubscriptionEvent._meta.fields}
