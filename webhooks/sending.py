@@ -27,6 +27,7 @@ from . import signing
 from .endpoints import url_problem
 from .models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 from .queueing import defer
+from .services import subscription_disable
 
 EXCERPT_CHARACTERS = 500
 USER_AGENT = "billing-webhooks/1 (Standard Webhooks)"
@@ -176,6 +177,4 @@ def _disable_after(delivery: Delivery, outcome: Outcome) -> None:
         f"{delivery.attempts} tries from {first:%Y-%m-%d %H:%M:%S} to "
         f"{outcome.started_at:%Y-%m-%d %H:%M:%S} UTC; the last: {outcome.summary()}"
     )
-    Subscription.objects.filter(pk=delivery.subscription_id, is_active=True).update(
-        is_active=False, disabled_at=timezone.now(), disabled_reason=reason
-    )
+    subscription_disable(delivery.subscription, reason)
